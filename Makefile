@@ -1,0 +1,33 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   create .venv, install, run every bundled scenario on the bundled data
+#   make test   same set-up, then the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+OUT    ?= out
+
+.PHONY: demo test venv clean lint
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	@mkdir -p $(OUT)
+	$(BIN)/drawdown data validate
+	$(BIN)/drawdown validate scenarios/*.yaml
+	$(BIN)/drawdown run scenarios/*.yaml --store $(OUT)/results.duckdb
+	$(BIN)/drawdown run scenarios/*.yaml --no-store --json > $(OUT)/demo.json
+	@echo "demo: JSON written to $(OUT)/demo.json; runs stored in $(OUT)/results.duckdb"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

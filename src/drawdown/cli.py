@@ -1,0 +1,311 @@
+"""Command line: parse arguments, call the library, render with Rich. No computation lives here.
+
+Every user error exits with status 2 and a ``FILE:LINE:COL: message`` line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from drawdown import __version__
+from drawdown.data import BASELINE_DATE, Dataset, load_dataset
+from drawdown.errors import DrawdownError
+from drawdown.runner import run_scenario
+from drawdown.scenario import RunResult, load_scenario
+from drawdown.scenario.model import json_schema
+from drawdown.store import Store
+
+app = typer.Typer(help="drawdown: plan and stress-test changes to the military posture in Europe.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+runs_app = typer.Typer(help="Browse and export runs in the results store.", no_args_is_help=True)
+data_app = typer.Typer(help="Inspect and validate the bundled data.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+app.add_typer(data_app, name="data")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+StoreOption = Annotated[Path | None, typer.Option("--store", help="Results store file (default: user data dir, or $DRAWDOWN_STORE).")]
+DataOption = Annotated[Path | None, typer.Option("--data", help="Data directory with catalogue.yaml (default: bundled, or $DRAWDOWN_DATA).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout and nothing else there.")]
+
+
+def user_errors(func: F) -> F:
+    """Turn DrawdownError into a located message on stderr and exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DrawdownError as exc:
+            for problem in exc.problems:
+                err.print(f"[bold red]error[/]: {problem}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, default=_json_default, ensure_ascii=False) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    if pd.isna(value):
+        return None
+    return str(value)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"drawdown {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Show the version and exit.")] = False) -> None:
+    """drawdown: a scenario file in, a phased posture with its consequences out."""
+
+
+# ---------------------------------------------------------------------------------------------- scenarios
+@app.command()
+@user_errors
+def validate(files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+             data_dir: DataOption = None) -> None:
+    """Check scenario files against the language and the data; report every problem at FILE:LINE:COL."""
+    data = load_dataset(data_dir)
+    problems = []
+    for path in files:
+        try:
+            scenario = load_scenario(path)
+            timeline = scenario.timeline(data)
+        except DrawdownError as exc:
+            problems.extend(exc.problems)
+            continue
+        for warning in timeline.warnings:
+            err.print(f"[yellow]warning[/]: {warning}", highlight=False)
+        out.print(f"[green]ok[/] {path} ({scenario.name}: {len(scenario.parsed.actions)} actions, "
+                  f"{len(timeline.dates)} phases)", highlight=False)
+    if problems:
+        raise DrawdownError(problems)
+
+
+@app.command()
+@user_errors
+def run(files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+        json_out: JsonOption = False,
+        store_path: StoreOption = None,
+        no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the runs.")] = False,
+        seed: Annotated[int, typer.Option(help="Random seed, recorded with the run.")] = 0,
+        data_dir: DataOption = None) -> None:
+    """Run scenarios: posture timeline and force balance, recorded in the results store."""
+    data = load_dataset(data_dir)
+    scenarios = [load_scenario(path) for path in files]  # parse everything first: fail before any work
+    store = None if no_store else Store(store_path)
+    results: list[RunResult] = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=len(scenarios) < 2) as progress:
+        task = progress.add_task("running scenarios", total=len(scenarios))
+        for scenario in scenarios:
+            progress.update(task, description=f"running {scenario.name}")
+            results.append(run_scenario(scenario, data, seed=seed, store=store))
+            progress.advance(task)
+    if json_out:
+        _print_json({"drawdown": __version__, "data_version": data.version,
+                     "store": str(store.path) if store else None,
+                     "runs": [r.to_dict() for r in results]})
+        return
+    for result in results:
+        _render_result(result)
+    if store:
+        out.print(f"\nResults stored in [bold]{store.path}[/] (see `drawdown runs list`).", highlight=False)
+
+
+def _phase_columns(dates: list[dt.date], limit: int = 8) -> list[int]:
+    if len(dates) <= limit:
+        return list(range(len(dates)))
+    step = (len(dates) - 1) / (limit - 1)
+    return sorted({round(i * step) for i in range(limit)})
+
+
+def _render_result(result: RunResult) -> None:
+    frame = result.to_frame()
+    dates = result.timeline.dates
+    columns = _phase_columns(dates)
+    title = f"{result.name}: US troops by country" + (f"  (run {result.run_id})" if result.run_id else "")
+    table = Table(title=title, title_justify="left", show_footer=True)
+    table.add_column("country", footer="total")
+    for i in columns:
+        table.add_column(dates[i].isoformat(), justify="right", footer=f"{int(frame.iloc[i].sum()):,}")
+    order = frame.iloc[0].sort_values(ascending=False).index.tolist()
+    order += [c for c in frame.columns if c not in order]
+    for country in order:
+        values = [int(frame.iloc[i][country]) for i in columns]
+        if any(values):
+            table.add_row(country, *[f"{v:,}" if v else "–" for v in values])
+    out.print(table)
+    withdrawn = result.balance.withdrawn_totals()
+    moved = {k: v for k, v in withdrawn.items() if v}
+    if moved:
+        out.print("withdrawn by capability: " + ", ".join(f"{k} {v:,}" for k, v in moved.items()), highlight=False)
+    for warning in result.warnings:
+        err.print(f"[yellow]warning[/]: {warning}", highlight=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario language."""
+    _print_json(json_schema())
+
+
+# ---------------------------------------------------------------------------------------------- runs
+@runs_app.command("list")
+@user_errors
+def runs_list(store_path: StoreOption = None, json_out: JsonOption = False) -> None:
+    """List runs with their status."""
+    store = Store(store_path)
+    frame = store.list_runs()
+    if json_out:
+        _print_json(frame.to_dict("records"))
+        return
+    table = Table(title=f"runs in {store.path}", title_justify="left")
+    for col in ("run_id", "scenario", "status", "started_at", "seed", "data_version"):
+        table.add_column(col)
+    for row in frame.itertuples():
+        colour = {"complete": "green", "failed": "red", "interrupted": "yellow"}.get(row.status, "white")
+        table.add_row(row.run_id, row.scenario, f"[{colour}]{row.status}[/]", str(row.started_at)[:19],
+                      str(row.seed), row.data_version)
+    out.print(table)
+
+
+@runs_app.command("show")
+@user_errors
+def runs_show(run_id: str, store_path: StoreOption = None, json_out: JsonOption = False) -> None:
+    """Show one run: what produced it and its summary."""
+    record = Store(store_path).get_run(run_id)
+    if json_out:
+        _print_json(record)
+        return
+    for key in ("run_id", "scenario", "status", "scenario_path", "scenario_sha256", "data_version", "code_version",
+                "seed", "started_at", "finished_at", "error"):
+        if record.get(key) is not None and not (isinstance(record.get(key), float) and pd.isna(record[key])):
+            out.print(f"[bold]{key}[/]: {record[key]}", highlight=False)
+    document = record.get("document")
+    if document:
+        first, last = document["phases"][0], document["phases"][-1]
+        out.print(f"US troops: {first['us_troops_total']:,} on {first['date']} → {last['us_troops_total']:,} on "
+                  f"{last['date']}", highlight=False)
+
+
+@runs_app.command("export")
+@user_errors
+def runs_export(run_id: str,
+                parquet: Annotated[Path, typer.Option("--parquet", help="Directory to write Parquet files into.")],
+                store_path: StoreOption = None) -> None:
+    """Export a run's tables as Parquet."""
+    for path in Store(store_path).export(run_id, parquet):
+        out.print(f"wrote {path}", highlight=False)
+
+
+# ---------------------------------------------------------------------------------------------- data
+@data_app.command("validate")
+@user_errors
+def data_validate(data_dir: DataOption = None) -> None:
+    """Check every table against the catalogue, references, sources and country totals."""
+    data = load_dataset(data_dir, strict=False)
+    if data.problems:
+        raise DrawdownError(list(data.problems))
+    counts = ", ".join(f"{name} {len(frame)}" for name, frame in data.tables.items())
+    out.print(f"[green]ok[/] data {data.version} ({counts})", highlight=False)
+
+
+@data_app.command("show")
+@user_errors
+def data_show(table: Annotated[str, typer.Argument(help="nations, us, deployments, sites, units, groups, parameters, sources, totals")],
+              country: Annotated[str | None, typer.Option(help="Only rows for this country (ISO3).")] = None,
+              as_of: Annotated[str | None, typer.Option("--as-of", help="Only force elements present on this date (YYYY-MM-DD).")] = None,
+              json_out: JsonOption = False,
+              data_dir: DataOption = None) -> None:
+    """Show a data table."""
+    data = load_dataset(data_dir)
+    frame = _data_frame(data, table, as_of)
+    if country:
+        column = "country" if "country" in frame else ("iso3" if "iso3" in frame else None)
+        if column is None:
+            raise DrawdownError.single(f"table '{table}' has no country column")
+        frame = frame[frame[column] == country.upper()]
+    if json_out:
+        _print_json(frame.to_dict("records"))
+        return
+    rich_table = Table(title=f"{table} ({len(frame)} rows, data {data.version})", title_justify="left")
+    for col in frame.columns:
+        rich_table.add_column(col, overflow="fold")
+    for row in frame.itertuples(index=False):
+        rich_table.add_row(*["" if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA else str(v) for v in row])
+    out.print(rich_table)
+
+
+_ALIASES = {"us": "us_forces", "units": "unit_types", "totals": "country_totals"}
+
+
+def _data_frame(data: Dataset, table: str, as_of: str | None) -> pd.DataFrame:
+    name = _ALIASES.get(table, table)
+    frame = data.table(name)
+    if as_of:
+        try:
+            date = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise DrawdownError.single(f"--as-of: '{as_of}' is not a date (YYYY-MM-DD)") from None
+        if name in ("us_forces", "deployments"):
+            present = set(data.forces_on(date)["id"])
+            frame = frame[frame["id"].isin(present)]
+    return frame.drop(columns=[c for c in frame.columns if c == "table"]).reset_index(drop=True)
+
+
+@data_app.command("sources")
+@user_errors
+def data_sources(conflicts: Annotated[bool, typer.Option("--conflicts", help="Show published totals that disagree, with the chosen value.")] = False,
+                 json_out: JsonOption = False, data_dir: DataOption = None) -> None:
+    """List the sources behind the data (or the conflicting figures and which one is used)."""
+    data = load_dataset(data_dir)
+    if conflicts:
+        totals = data.tables["country_totals"]
+        multi = totals.groupby(["owner", "country"]).filter(lambda rows: rows["personnel"].nunique() > 1)
+        frame = multi.sort_values(["owner", "country", "chosen"], ascending=[True, True, False])
+    else:
+        frame = data.sources
+    if json_out:
+        _print_json(frame.to_dict("records"))
+        return
+    rich_table = Table(title="conflicting figures (chosen first)" if conflicts else f"sources ({len(frame)})",
+                       title_justify="left")
+    for col in frame.columns:
+        rich_table.add_column(col, overflow="fold")
+    for row in frame.itertuples(index=False):
+        rich_table.add_row(*["" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v) for v in row])
+    out.print(rich_table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

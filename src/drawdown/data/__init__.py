@@ -1,0 +1,432 @@
+"""Sourced data tables and their loader.
+
+The catalogue (``catalogue.yaml``) declares every table and column: type, unit, whether it is required,
+allowed values, and which table a column refers to. :func:`load_dataset` reads the CSV files the catalogue
+names, converts and checks every cell against that declaration, and returns a :class:`Dataset`. Nothing
+else in drawdown reads these files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from ruamel.yaml import YAML
+
+from drawdown.errors import DataError, Location, Problem, did_you_mean
+
+__all__ = ["Dataset", "load_dataset", "default_data_dir", "BASELINE_DATE"]
+
+#: The date the bundled force tables describe when no other date is asked for.
+BASELINE_DATE = dt.date(2025, 11, 1)
+#: Tolerance for unit-level sums against published country totals (fraction of the total).
+RECONCILE_TOLERANCE = 0.05
+
+_TRUE = {"true", "yes", "1", "y"}
+_FALSE = {"false", "no", "0", "n"}
+
+
+def default_data_dir() -> Path:
+    """The data directory in use: ``$DRAWDOWN_DATA`` if set, else the tables bundled with the package."""
+    env = os.environ.get("DRAWDOWN_DATA")
+    if env:
+        return Path(env)
+    return Path(str(resources.files("drawdown.data")))
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    type: str
+    required: bool = False
+    unit: str | None = None
+    description: str = ""
+    enum: tuple[str, ...] | None = None
+    references: str | None = None
+    min: float | None = None
+    max: float | None = None
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    file: str
+    description: str
+    columns: dict[str, ColumnSpec]
+    key: str | None = None
+
+
+def _read_catalogue(path: Path) -> tuple[str, dict[str, TableSpec]]:
+    raw = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    tables: dict[str, TableSpec] = {}
+    for name, spec in raw["tables"].items():
+        columns = {
+            col: ColumnSpec(
+                name=col,
+                type=c["type"],
+                required=bool(c.get("required", False)),
+                unit=c.get("unit"),
+                description=c.get("description", ""),
+                enum=tuple(c["enum"]) if c.get("enum") else None,
+                references=c.get("references"),
+                min=c.get("min"),
+                max=c.get("max"),
+                unique=bool(c.get("unique", False)),
+            )
+            for col, c in spec["columns"].items()
+        }
+        tables[name] = TableSpec(name, spec["file"], spec.get("description", ""), columns, spec.get("key"))
+    return str(raw["version"]), tables
+
+
+def _convert(value: str, spec: ColumnSpec) -> Any:
+    """Convert one CSV cell to the declared type; raise ValueError with a plain message."""
+    if spec.type == "str":
+        return value
+    if spec.type == "int":
+        number = float(value.replace(",", "").replace("_", ""))
+        if number != int(number):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(number)
+    if spec.type == "float":
+        return float(value.replace(",", "").replace("_", ""))
+    if spec.type == "bool":
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    if spec.type == "date":
+        return dt.date.fromisoformat(value.strip())
+    raise ValueError(f"unknown column type {spec.type!r} in the catalogue")
+
+
+@dataclass
+class Dataset:
+    """All bundled tables, typed and validated, with lookups the engines need."""
+
+    directory: Path
+    version: str
+    tables: dict[str, pd.DataFrame]
+    specs: dict[str, TableSpec]
+    problems: list[Problem] = field(default_factory=list)
+
+    # ---- tables -------------------------------------------------------------------------------
+    @property
+    def sources(self) -> pd.DataFrame:
+        return self.tables["sources"]
+
+    @property
+    def nations(self) -> pd.DataFrame:
+        return self.tables["nations"]
+
+    @property
+    def sites(self) -> pd.DataFrame:
+        return self.tables["sites"]
+
+    @property
+    def unit_types(self) -> pd.DataFrame:
+        return self.tables["unit_types"]
+
+    @property
+    def parameters(self) -> pd.DataFrame:
+        return self.tables["parameters"]
+
+    @cached_property
+    def force_elements(self) -> pd.DataFrame:
+        """US forces and multinational deployments in one table, with the unit type's category joined."""
+        frames = []
+        for table in ("us_forces", "deployments"):
+            frame = self.tables[table].copy()
+            frame["table"] = table
+            frames.append(frame)
+        forces = pd.concat(frames, ignore_index=True)
+        types = self.unit_types[["id", "category", "personnel", "power", "power_unit"]].rename(
+            columns={"id": "unit_type", "personnel": "type_personnel", "power": "type_power"}
+        )
+        return forces.merge(types, on="unit_type", how="left")
+
+    def forces_on(self, date: dt.date) -> pd.DataFrame:
+        """Force elements present on ``date`` (valid_from ≤ date ≤ valid_to, empty bounds open)."""
+        forces = self.force_elements
+        start_ok = forces["valid_from"].isna() | (forces["valid_from"] <= date)
+        end_ok = forces["valid_to"].isna() | (forces["valid_to"] >= date)
+        return forces[start_ok & end_ok].reset_index(drop=True)
+
+    # ---- lookups -------------------------------------------------------------------------------
+    @cached_property
+    def groups(self) -> dict[str, frozenset[str]]:
+        table = self.tables["groups"]
+        return {g: frozenset(rows["iso3"]) for g, rows in table.groupby("group")}
+
+    @cached_property
+    def nation_codes(self) -> frozenset[str]:
+        return frozenset(self.nations["iso3"])
+
+    @cached_property
+    def site_ids(self) -> frozenset[str]:
+        return frozenset(self.sites["id"])
+
+    @cached_property
+    def unit_type_ids(self) -> frozenset[str]:
+        return frozenset(self.unit_types["id"])
+
+    def accession_year(self, iso3: str) -> int | None:
+        row = self.nations.loc[self.nations["iso3"] == iso3, "nato_joined"]
+        if row.empty or pd.isna(row.iloc[0]):
+            return None
+        return int(row.iloc[0])
+
+    def members_joined_after(self, year: int) -> frozenset[str]:
+        joined = self.nations.dropna(subset=["nato_joined"])
+        return frozenset(joined.loc[joined["nato_joined"] > year, "iso3"])
+
+    def primary_site(self, country: str) -> str | None:
+        """The default site for forces moved into ``country`` without a named site."""
+        sites = self.sites[self.sites["country"] == country]
+        primary = sites[sites["primary"]]
+        if not primary.empty:
+            return str(primary.iloc[0]["id"])
+        return None
+
+    def site_country(self, site: str) -> str:
+        return str(self.sites.loc[self.sites["id"] == site, "country"].iloc[0])
+
+    def source_of(self, source_id: str) -> dict[str, Any]:
+        row = self.sources[self.sources["id"] == source_id]
+        if row.empty:
+            raise KeyError(source_id)
+        return {k: (None if pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:
+            raise DataError.single(
+                f"unknown table '{name}'", suggestion=did_you_mean(name, self.tables) or f"tables: {', '.join(self.tables)}"
+            )
+        return self.tables[name]
+
+
+def _load_table(directory: Path, spec: TableSpec, problems: list[Problem]) -> pd.DataFrame:
+    path = directory / "tables" / spec.file
+    if not path.exists():
+        problems.append(Problem(f"table file is missing (catalogue table '{spec.name}')", Location(str(path))))
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in spec.columns})
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
+    unknown = [c for c in raw.columns if c not in spec.columns]
+    for col in unknown:
+        hint = did_you_mean(col, spec.columns)
+        problems.append(Problem(f"column '{col}' is not declared in the catalogue", Location(str(path), 1), suggestion=hint))
+    for col, cspec in spec.columns.items():
+        if col not in raw.columns and cspec.required:
+            problems.append(Problem(f"required column '{col}' is missing", Location(str(path), 1)))
+    converted: dict[str, list[Any]] = {col: [] for col in spec.columns}
+    for row_number, row in enumerate(raw.to_dict("records")):
+        line = row_number + 2  # header is line 1
+        for col, cspec in spec.columns.items():
+            text = str(row.get(col, "")).strip()
+            if text == "":
+                if cspec.required:
+                    problems.append(Problem("required value is empty", Location(str(path), line), field=col))
+                converted[col].append(None)
+                continue
+            try:
+                value = _convert(text, cspec)
+            except ValueError as exc:
+                problems.append(Problem(str(exc), Location(str(path), line), field=col))
+                converted[col].append(None)
+                continue
+            if cspec.enum and value not in cspec.enum:
+                problems.append(
+                    Problem(
+                        f"'{value}' is not one of {', '.join(cspec.enum)}",
+                        Location(str(path), line),
+                        field=col,
+                        suggestion=did_you_mean(str(value), cspec.enum),
+                    )
+                )
+            if cspec.min is not None and isinstance(value, (int, float)) and value < cspec.min:
+                problems.append(Problem(f"{value} is below the minimum {cspec.min}", Location(str(path), line), field=col))
+            if cspec.max is not None and isinstance(value, (int, float)) and value > cspec.max:
+                problems.append(Problem(f"{value} is above the maximum {cspec.max}", Location(str(path), line), field=col))
+            converted[col].append(value)
+    frame = pd.DataFrame(converted)
+    for col, cspec in spec.columns.items():
+        if cspec.type == "int":
+            frame[col] = frame[col].astype("Int64")
+        elif cspec.type == "float":
+            frame[col] = frame[col].astype("Float64")
+        if cspec.unique:
+            duplicated = frame[col].dropna().duplicated(keep="first")
+            for index in duplicated[duplicated].index:
+                problems.append(
+                    Problem(f"duplicate id '{frame.at[index, col]}'", Location(str(path), int(index) + 2), field=col)
+                )
+    frame.attrs["path"] = str(path)
+    return frame
+
+
+def _line(frame: pd.DataFrame, index: int) -> Location:
+    return Location(frame.attrs.get("path", "?"), int(index) + 2)
+
+
+def _check_references(tables: dict[str, pd.DataFrame], specs: dict[str, TableSpec], problems: list[Problem]) -> None:
+    for name, spec in specs.items():
+        frame = tables[name]
+        for col, cspec in spec.columns.items():
+            if not cspec.references or col not in frame:
+                continue
+            target_table, target_col = cspec.references.split(".")
+            valid = set(tables[target_table][target_col].dropna())
+            for index, value in frame[col].items():
+                if value is None or pd.isna(value) or value in valid:
+                    continue
+                problems.append(
+                    Problem(
+                        f"'{value}' does not resolve in {target_table}.{target_col}",
+                        _line(frame, index),
+                        field=col,
+                        suggestion=did_you_mean(str(value), valid),
+                    )
+                )
+
+
+def _check_rules(ds: Dataset, problems: list[Problem]) -> None:
+    """Cross-table rules that the catalogue cannot express."""
+    sources = ds.sources
+    for index, row in sources.iterrows():
+        if row["kind"] != "assumption" and not row["url"]:
+            problems.append(Problem("a non-assumption source needs a url or document reference", _line(sources, index), "url"))
+        if row["kind"] == "assumption" and not row["notes"]:
+            problems.append(Problem("an assumption needs its reasoning in notes", _line(sources, index), "notes"))
+
+    site_country = dict(zip(ds.sites["id"], ds.sites["country"]))
+    for table in ("us_forces", "deployments"):
+        frame = ds.tables[table]
+        for index, row in frame.iterrows():
+            expected = site_country.get(row["site"])
+            if expected and expected != row["country"]:
+                problems.append(
+                    Problem(
+                        f"site '{row['site']}' is in {expected}, not {row['country']}", _line(frame, index), "country"
+                    )
+                )
+            if row["valid_from"] and row["valid_to"] and row["valid_to"] < row["valid_from"]:
+                problems.append(Problem("valid_to is before valid_from", _line(frame, index), "valid_to"))
+
+    primaries = ds.sites[ds.sites["primary"].fillna(False).astype(bool)]
+    for country, rows in primaries.groupby("country"):
+        if len(rows) > 1:
+            problems.append(
+                Problem(
+                    f"{country} has {len(rows)} primary sites ({', '.join(rows['id'])}); exactly one is allowed",
+                    _line(ds.sites, rows.index[1]),
+                    "primary",
+                )
+            )
+
+    groups = ds.groups
+    if "post_1990" in groups:
+        expected = ds.members_joined_after(1990)
+        if groups["post_1990"] != expected:
+            extra = sorted(groups["post_1990"] - expected)
+            missing = sorted(expected - groups["post_1990"])
+            problems.append(
+                Problem(
+                    f"group post_1990 disagrees with accession years (extra: {extra}, missing: {missing})",
+                    Location(ds.tables["groups"].attrs.get("path", "groups.csv")),
+                )
+            )
+
+    totals = ds.tables["country_totals"]
+    for (owner, country), rows in totals.groupby(["owner", "country"]):
+        chosen = int(rows["chosen"].fillna(False).astype(bool).sum())
+        if chosen != 1:
+            problems.append(
+                Problem(
+                    f"{owner} in {country}: {chosen} rows marked chosen; exactly one must be",
+                    _line(totals, rows.index[0]),
+                    "chosen",
+                )
+            )
+    problems.extend(reconcile(ds))
+
+
+def reconcile(ds: Dataset, date: dt.date = BASELINE_DATE, tolerance: float = RECONCILE_TOLERANCE) -> list[Problem]:
+    """Unit-level US sums by country against the chosen published country totals, within ``tolerance``."""
+    problems: list[Problem] = []
+    totals = ds.tables["country_totals"]
+    chosen = totals[totals["chosen"].fillna(False).astype(bool) & (totals["owner"] == "USA")]
+    present = ds.forces_on(date)
+    present = present[present["owner"] == "USA"]
+    by_country = present.groupby("country")["personnel"].sum()
+    for index, row in chosen.iterrows():
+        if row["country"] == "EUR":
+            continue
+        units = int(by_country.get(row["country"], 0))
+        published = int(row["personnel"])
+        if published == 0 and units == 0:
+            continue
+        if abs(units - published) > tolerance * max(published, 1):
+            problems.append(
+                Problem(
+                    f"US elements in {row['country']} on {date} sum to {units:,}, published total is {published:,} "
+                    f"(tolerance {tolerance:.0%}); add or correct an 'other / support' element",
+                    _line(totals, index),
+                    "personnel",
+                )
+            )
+    return problems
+
+
+def data_fingerprint(directory: Path, specs: Iterable[TableSpec]) -> str:
+    digest = hashlib.sha256()
+    for spec in sorted(specs, key=lambda s: s.name):
+        path = directory / "tables" / spec.file
+        if path.exists():
+            digest.update(spec.file.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+_CACHE: dict[tuple[str, float], Dataset] = {}
+
+
+def load_dataset(directory: str | Path | None = None, *, strict: bool = True) -> Dataset:
+    """Load and validate the data tables in ``directory`` (default: bundled).
+
+    With ``strict`` (the default) any problem raises :class:`DataError` listing every problem with its file
+    and line; with ``strict=False`` the dataset is returned with ``problems`` filled in (used by
+    ``drawdown data validate``).
+    """
+    directory = Path(directory) if directory else default_data_dir()
+    catalogue_path = directory / "catalogue.yaml"
+    if not catalogue_path.exists():
+        raise DataError.single("no catalogue.yaml in the data directory", Location(str(directory)))
+    stamp = max((p.stat().st_mtime for p in directory.rglob("*") if p.is_file()), default=0.0)
+    cache_key = (str(directory.resolve()), stamp)
+    if cache_key in _CACHE:
+        dataset = _CACHE[cache_key]
+    else:
+        version, specs = _read_catalogue(catalogue_path)
+        problems: list[Problem] = []
+        tables = {name: _load_table(directory, spec, problems) for name, spec in specs.items()}
+        version = f"{version}+{data_fingerprint(directory, specs.values())}"
+        dataset = Dataset(directory, version, tables, specs, problems)
+        if not problems:  # cross-table rules only make sense on well-typed tables
+            _check_references(tables, specs, problems)
+            if not problems:
+                _check_rules(dataset, problems)
+        _CACHE[cache_key] = dataset
+    if strict and dataset.problems:
+        raise DataError(list(dataset.problems))
+    return dataset

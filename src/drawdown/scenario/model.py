@@ -1,0 +1,258 @@
+"""The scenario language: one typed class per action, validated with pydantic.
+
+A scenario file is YAML. Its ``actions`` list holds one-key mappings (``- withdraw: {...}``); the key picks
+the action class below. The JSON Schema (``drawdown schema``) and ``docs/scenario-language.md`` are generated
+from these classes (idea from Stone Soup's self-describing components), so the docs never drift from the code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+# Codes are checked against the nations table when the scenario is compiled (with a did-you-mean), not by a
+# pattern here: "unknown country 'DEUX' (did you mean 'DEU'?)" helps more than a regular expression.
+ISO3 = Annotated[str, Field(description="ISO 3166-1 alpha-3 code from the nations table, e.g. DEU (XKX for Kosovo)")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Selector(_Strict):
+    """Which forces or places an action applies to.
+
+    Keys combine with AND, list items with OR: ``{countries: [DEU], unit_types: [fighter_sqn]}`` is the fighter
+    squadrons in Germany. A bare code or list of codes is shorthand for ``countries``.
+    """
+
+    countries: list[ISO3] | None = Field(None, description="Host nations (ISO3)")
+    sites: list[str] | None = Field(None, description="Site ids from the sites table")
+    units: list[str] | None = Field(None, description="Force element ids from the force tables")
+    unit_types: list[str] | None = Field(None, description="Unit type ids from the unit_types table")
+    groups: list[str] | None = Field(None, description="Group names from the groups table (eu, nato_europe, baltic, ...)")
+    nato_joined_after: int | None = Field(None, description="NATO members that joined after this year")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"countries": [value]}
+        if isinstance(value, list):
+            return {"countries": value}
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Selector:
+        if all(getattr(self, name) is None for name in type(self).model_fields):
+            raise ValueError(
+                "a selector needs at least one of countries, sites, units, unit_types, groups, nato_joined_after"
+            )
+        return self
+
+    def describe(self) -> str:
+        parts = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{name}={','.join(map(str, value)) if isinstance(value, list) else value}")
+        return " & ".join(parts)
+
+
+NationsSelector = Annotated[
+    Selector,
+    Field(description="Nations: an ISO3 code, a list of codes, or a selector with countries/groups/nato_joined_after"),
+]
+
+
+class Action(_Strict):
+    """Common fields; ``kind`` is the YAML key that introduces the action."""
+
+    kind: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+
+    def window(self, scenario_start: dt.date) -> tuple[dt.date, dt.date] | None:
+        """The dates between which the action takes effect (linear ramp), or None if it is not time-phased."""
+        start = getattr(self, "start", None) or scenario_start
+        by = getattr(self, "by", None)
+        if by is None:
+            return None
+        return start, by
+
+
+class Withdraw(Action):
+    kind: ClassVar[str] = "withdraw"
+    summary: ClassVar[str] = "Take an owner's forces out of Europe from the selected places, phased from start to by."
+    who: ISO3 = Field("USA", description="Owner of the forces that leave")
+    from_: Selector = Field(alias="from", description="Where they leave from")
+    start: dt.date | None = Field(None, description="First day of the withdrawal (default: scenario start)")
+    by: dt.date = Field(description="Date by which all selected forces have left")
+    profile: Literal["linear", "step"] = Field(
+        "linear", description="linear: a steady drawdown from start to by; step: everything leaves on `by`"
+    )
+
+
+class Keep(Action):
+    kind: ClassVar[str] = "keep"
+    summary: ClassVar[str] = "Protect forces from every withdraw, reduce and shift in the scenario (keep beats withdraw)."
+    who: ISO3 = Field("USA", description="Owner of the forces kept")
+    countries: list[ISO3] | None = Field(None, description="Keep everything in these nations")
+    sites: list[str] | None = Field(None, description="Keep everything at these sites")
+    units: list[str] | None = Field(None, description="Keep these force elements")
+    unit_types: list[str] | None = Field(None, description="Keep every element of these types")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Keep:
+        if not (self.countries or self.sites or self.units or self.unit_types):
+            raise ValueError("keep needs at least one of countries, sites, units, unit_types")
+        return self
+
+    def selector(self) -> Selector:
+        return Selector(countries=self.countries, sites=self.sites, units=self.units, unit_types=self.unit_types)
+
+
+class Reduce(Action):
+    kind: ClassVar[str] = "reduce"
+    summary: ClassVar[str] = "Bring an owner's troops in one nation down to a ceiling, phased from start to by."
+    who: ISO3 = Field("USA", description="Owner of the forces")
+    in_: ISO3 = Field(alias="in", description="Host nation")
+    to: int = Field(ge=0, description="Troops that remain in that nation on `by`")
+    start: dt.date | None = Field(None, description="First day of the reduction (default: scenario start)")
+    by: dt.date = Field(description="Date by which the ceiling is reached")
+
+
+class Shift(Action):
+    kind: ClassVar[str] = "shift"
+    summary: ClassVar[str] = "Move troops within Europe from one set of places to another."
+    who: ISO3 = Field("USA", description="Owner of the forces that move")
+    troops: int = Field(gt=0, description="Troops moved in all")
+    from_: Selector = Field(alias="from", description="Where they come from")
+    to: Selector = Field(description="Where they go: countries (each country's primary site) or sites, split evenly")
+    start: dt.date | None = Field(None, description="First day of the move (default: scenario start)")
+    by: dt.date = Field(description="Date by which all have arrived")
+
+
+class Deploy(Action):
+    kind: ClassVar[str] = "deploy"
+    summary: ClassVar[str] = "Send new forces of one or more nations to a place, split evenly between the nations."
+    who: NationsSelector
+    to: Selector = Field(description="Destination: a nation code, countries or sites")
+    troops: int = Field(gt=0, description="Troops deployed in all")
+    unit_type: str = Field(description="Unit type id (e.g. mech_bde)")
+    start: dt.date | None = Field(None, description="First arrivals (default: scenario start)")
+    by: dt.date = Field(description="Date by which all have arrived")
+    role: str | None = Field(None, description="Free text: reassurance, deterrence, training, ...")
+
+
+class Alert(Action):
+    kind: ClassVar[str] = "alert"
+    summary: ClassVar[str] = "Put forces outside Europe on notice to deploy; they are not counted as present."
+    who: ISO3 = Field("USA", description="Owner of the forces on alert")
+    troops: int = Field(gt=0, description="Troops on alert")
+    notice_days: int = Field(gt=0, description="Days from order to deployment")
+    origin: str = Field("CONUS", description="Where the forces are (free text, e.g. CONUS)")
+    to: Selector = Field(description="Where they would go")
+    start: dt.date | None = Field(None, description="First day on alert (default: scenario start)")
+    until: dt.date | None = Field(None, description="Last day on alert (default: horizon)")
+    unit_type: str | None = Field(None, description="Unit type id, if known")
+
+
+class Backstop(Action):
+    kind: ClassVar[str] = "backstop"
+    summary: ClassVar[str] = "Commit a capability in support of a nation without stationing ground troops there."
+    who: ISO3 = Field("USA", description="Nation giving the backstop")
+    for_: ISO3 = Field(alias="for", description="Nation supported")
+    capability: Literal["air", "air_missile_defence", "isr", "lift", "tanker", "naval", "c2", "fires"] = Field(
+        description="Capability category committed"
+    )
+    start: dt.date | None = Field(None, description="First day (default: scenario start)")
+    until: dt.date | None = Field(None, description="Last day (default: horizon)")
+
+
+class Backfill(Action):
+    kind: ClassVar[str] = "backfill"
+    summary: ClassVar[str] = (
+        "European nations replace withdrawn forces like for like, in the nations they left, shared in proportion "
+        "to each contributor's defence spending."
+    )
+    who: NationsSelector
+    replace: Literal["withdrawn"] | int = Field(
+        "withdrawn", description="'withdrawn' (everything withdrawn so far) or a number of troops"
+    )
+    of: ISO3 = Field("USA", description="Whose withdrawals are replaced")
+    fraction: float = Field(1.0, gt=0, le=1, description="Share of the withdrawn forces replaced")
+    start: dt.date | None = Field(None, description="First day (default: scenario start)")
+    by: dt.date = Field(description="Date by which the replacement is complete")
+
+
+class Set(Action):
+    kind: ClassVar[str] = "set"
+    summary: ClassVar[str] = "Override a model parameter (see `drawdown data show parameters`)."
+    path: str = Field(description="Dotted parameter path, e.g. campaign.baltic.warning_days")
+    value: int | float | bool | str = Field(description="New value")
+
+
+ACTIONS: dict[str, type[Action]] = {
+    cls.kind: cls for cls in (Withdraw, Keep, Reduce, Shift, Deploy, Alert, Backstop, Backfill, Set)
+}
+
+
+class Provenance(_Strict):
+    """Where a scenario's idea comes from: outlet, title and date, never copied text."""
+
+    outlet: str
+    title: str
+    date: dt.date
+    url: str | None = None
+    note: str | None = None
+
+
+class ScenarioHeader(_Strict):
+    """Top-level fields of a scenario file (actions are validated one by one)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id: lower case, digits, - and _")
+    description: str = ""
+    provenance: list[Provenance] = Field(default_factory=list)
+    start: dt.date
+    horizon: dt.date
+    step: Literal["month", "quarter", "year"] = "quarter"
+    actions: list[Any] = Field(default_factory=list, description="Dated actions, applied in file order")
+
+    @field_validator("actions", mode="before")
+    @classmethod
+    def _actions_are_one_key_mappings(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        return value
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the scenario language, generated from the classes above."""
+    wrappers = []
+    for kind, cls in ACTIONS.items():
+        wrapper = create_model(  # type: ignore[call-overload]
+            f"{cls.__name__}Item",
+            __config__=ConfigDict(extra="forbid"),
+            **{kind: (cls, Field(description=cls.summary))},
+        )
+        wrappers.append(wrapper)
+    from typing import Union
+
+    item = Union[tuple(wrappers)]  # type: ignore[valid-type]  # noqa: UP007
+    document = create_model(  # type: ignore[call-overload]
+        "Scenario",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__="A drawdown scenario: a posture change as dated actions.",
+        **{
+            name: (field.annotation, field)
+            for name, field in ScenarioHeader.model_fields.items()
+            if name != "actions"
+        },
+        actions=(list[item], Field(default_factory=list, description="Dated actions, applied in file order")),
+    )
+    schema = document.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "drawdown scenario"
+    return schema

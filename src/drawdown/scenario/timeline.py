@@ -1,0 +1,718 @@
+"""Compile a parsed scenario into a posture timeline: who is where, with what, on every phase date.
+
+The timeline is the dated history of snapshots that every engine maps over (the MARATHON/M4 idea: supply,
+demand and policy kept apart, analysis as a map over the history). It is computed phase by phase:
+
+1. scheduled changes from the data (elements whose ``valid_from``/``valid_to`` fall in the phase) apply;
+2. the scenario's actions apply in file order, each moving the cumulative amount it has reached by the phase
+   date (a linear ramp between its ``start`` and ``by``);
+3. the state is recorded.
+
+Personnel are whole people and are conserved: for every owner and phase,
+``initial + scheduled_in + deployed + backfilled = present + withdrawn + scheduled_out`` (see
+``docs/models/timeline.md``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from drawdown.data import Dataset
+from drawdown.errors import Location, Problem, ScenarioError, did_you_mean
+from drawdown.scenario.model import (
+    Alert,
+    Backfill,
+    Backstop,
+    Deploy,
+    Keep,
+    Reduce,
+    Selector,
+    Set,
+    Shift,
+    Withdraw,
+)
+from drawdown.scenario.parse import ParsedAction, ParsedScenario
+
+STEP_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def phase_dates(start: dt.date, horizon: dt.date, step: str) -> list[dt.date]:
+    """Phase dates: ``start``, then every ``step`` after it, and ``horizon`` itself as the last phase."""
+    months = STEP_MONTHS[step]
+    dates = [start]
+    k = 1
+    while True:
+        total = start.month - 1 + k * months
+        year, month = start.year + total // 12, total % 12 + 1
+        day = min(start.day, _days_in_month(year, month))
+        date = dt.date(year, month, day)
+        if date >= horizon:
+            break
+        dates.append(date)
+        k += 1
+    dates.append(horizon)
+    return dates
+
+
+def _days_in_month(year: int, month: int) -> int:
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return (nxt - dt.timedelta(days=1)).day
+
+
+def ramp(date: dt.date, start: dt.date, by: dt.date, profile: str = "linear") -> float:
+    """Share of an action done by ``date``: 0 before ``start``, 1 from ``by``, linear in between."""
+    if date >= by:
+        return 1.0
+    if date < start or profile == "step":
+        return 0.0
+    return (date - start).days / max((by - start).days, 1)
+
+
+def allocate(total: int, weights: list[float]) -> list[int]:
+    """Split a whole number in proportion to ``weights`` so that the parts add up exactly (largest remainder)."""
+    if total <= 0 or not weights:
+        return [0] * len(weights)
+    w = np.asarray(weights, dtype=float)
+    if w.sum() <= 0:
+        w = np.ones_like(w)
+    exact = total * w / w.sum()
+    parts = np.floor(exact).astype(np.int64)
+    short = total - int(parts.sum())
+    if short > 0:
+        order = np.argsort(-(exact - parts), kind="stable")
+        parts[order[:short]] += 1
+    return [int(p) for p in parts]
+
+
+@dataclass
+class Holding:
+    """Some personnel of one force element at one place."""
+
+    element_id: str
+    owner: str
+    name: str
+    unit_type: str
+    category: str
+    country: str
+    site: str | None
+    personnel: int
+    power_per_person: float
+    power_unit: str
+    status: str  # in_place | moved | deployed | backfill
+    mission: str
+    action_line: int | None = None
+
+
+# ---------------------------------------------------------------------------------------------- results
+@dataclass
+class PostureTimeline:
+    """Every phase's posture, the withdrawals and additions that led to it, and the actions behind them."""
+
+    name: str
+    start: dt.date
+    horizon: dt.date
+    step: str
+    dates: list[dt.date]
+    holdings: pd.DataFrame
+    withdrawals: pd.DataFrame
+    ledger: pd.DataFrame
+    events: pd.DataFrame
+    alerts: pd.DataFrame
+    commitments: pd.DataFrame
+    parameters: dict[str, Any]
+    warnings: list[Problem] = field(default_factory=list)
+
+    def at(self, phase: int) -> pd.DataFrame:
+        """Holdings on one phase."""
+        return self.holdings[self.holdings["phase"] == phase]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.holdings.copy()
+
+
+HOLDING_COLUMNS = [
+    "phase", "date", "element_id", "owner", "name", "unit_type", "category", "country", "site",
+    "personnel", "power", "power_unit", "status", "mission", "action_line",
+]
+WITHDRAWAL_COLUMNS = [
+    "phase", "date", "element_id", "owner", "unit_type", "category", "country", "site", "personnel", "power",
+    "power_unit", "reason", "action_line",
+]
+
+
+# ---------------------------------------------------------------------------------------------- compiler
+class _Compiler:
+    def __init__(self, scenario: ParsedScenario, data: Dataset):
+        self.scenario = scenario
+        self.header = scenario.header
+        self.data = data
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.dates = phase_dates(self.header.start, self.header.horizon, self.header.step)
+        self.elements = data.force_elements.set_index("id", drop=False)
+        self.element_ids = frozenset(self.elements.index)
+        self.keeps: list[tuple[ParsedAction, Selector]] = []
+
+    # ---- problems ----------------------------------------------------------------------------
+    def error(self, action: ParsedAction | None, message: str, field: tuple[str | int, ...] = (),
+              suggestion: str | None = None, *, key: bool = False) -> None:
+        path = (action.path if action else ()) + field
+        location = self.scenario.locate(path, key=key) if path else Location(self.scenario.path)
+        name = ".".join(str(p) for p in field) or None
+        self.problems.append(Problem(message, location, field=name, suggestion=suggestion))
+
+    def warn(self, action: ParsedAction, message: str) -> None:
+        self.warnings.append(Problem(message, action.location, field=action.kind))
+
+    # ---- static checks -----------------------------------------------------------------------
+    def check_codes(self, action: ParsedAction, selector: Selector | None, field: str | None, *,
+                    nations: bool = False) -> None:
+        """Every code a selector names must exist in the data (``field`` None: the selector keys sit directly in
+        the action, as in ``keep``)."""
+        if selector is None:
+            return
+        checks = {
+            "countries": self.data.nation_codes,
+            "sites": self.data.site_ids,
+            "units": self.element_ids,
+            "unit_types": self.data.unit_type_ids,
+            "groups": frozenset(self.data.groups),
+        }
+        prefix: tuple[str, ...] = (field,) if field else ()
+        label = {"countries": "country", "sites": "site", "units": "force element", "unit_types": "unit type",
+                 "groups": "group"}
+        for key, valid in checks.items():
+            values = getattr(selector, key)
+            if not values:
+                continue
+            if nations and key in ("sites", "units", "unit_types"):
+                self.error(action, f"'{key}' cannot select nations; use countries, groups or nato_joined_after",
+                           (*prefix, key), key=True)
+                continue
+            for i, value in enumerate(values):
+                if value not in valid:
+                    self.error(action, f"unknown {label[key]} '{value}'", (*prefix, key, i),
+                               did_you_mean(value, valid))
+
+    def check_nation(self, action: ParsedAction, code: str, field: str) -> None:
+        if code not in self.data.nation_codes:
+            self.error(action, f"unknown country '{code}'", (field,), did_you_mean(code, self.data.nation_codes))
+
+    def check_dates(self, action: ParsedAction) -> None:
+        a = action.action
+        start, horizon = self.header.start, self.header.horizon
+        for name in ("start", "by", "until"):
+            value = getattr(a, name, None)
+            if value is None:
+                continue
+            if not start <= value <= horizon:
+                self.error(action, f"{value} is outside the scenario ({start} to {horizon})", (name,),
+                           "move the date inside the horizon or extend 'horizon'")
+        a_start = getattr(a, "start", None) or start
+        for name in ("by", "until"):
+            end = getattr(a, name, None)
+            if end is not None and end < a_start:
+                self.error(action, f"'{name}' {end} is before the action's start {a_start}", (name,))
+
+    def resolve_nations(self, selector: Selector) -> list[str]:
+        """Nations named by a nations selector (AND across keys, OR within a list), in table order."""
+        sets: list[frozenset[str]] = []
+        if selector.countries:
+            sets.append(frozenset(selector.countries))
+        if selector.groups:
+            sets.append(frozenset().union(*(self.data.groups.get(g, frozenset()) for g in selector.groups)))
+        if selector.nato_joined_after is not None:
+            sets.append(self.data.members_joined_after(selector.nato_joined_after))
+        chosen = frozenset.intersection(*sets) if sets else frozenset()
+        return [c for c in self.data.nations["iso3"] if c in chosen]
+
+    def destinations(self, selector: Selector) -> list[tuple[str, str | None]]:
+        """(country, site) places named by a destination selector: sites as given, countries at their primary site."""
+        places: list[tuple[str, str | None]] = []
+        for site in selector.sites or []:
+            if site in self.data.site_ids:
+                places.append((self.data.site_country(site), site))
+        countries = list(selector.countries or [])
+        if selector.groups or selector.nato_joined_after is not None:
+            countries += [c for c in self.resolve_nations(Selector(groups=selector.groups,
+                                                                   nato_joined_after=selector.nato_joined_after))
+                          if c not in countries]
+        for country in countries:
+            if country in self.data.nation_codes:
+                places.append((country, self.data.primary_site(country)))
+        return places
+
+    # ---- matching ----------------------------------------------------------------------------
+    def matches(self, holding: Holding, selector: Selector) -> bool:
+        if selector.countries and holding.country not in selector.countries:
+            return False
+        if selector.sites and holding.site not in selector.sites:
+            return False
+        if selector.units and holding.element_id not in selector.units:
+            return False
+        if selector.unit_types and holding.unit_type not in selector.unit_types:
+            return False
+        if selector.groups:
+            members = frozenset().union(*(self.data.groups.get(g, frozenset()) for g in selector.groups))
+            if holding.country not in members:
+                return False
+        if selector.nato_joined_after is not None:
+            if holding.country not in self.data.members_joined_after(selector.nato_joined_after):
+                return False
+        return True
+
+    def kept(self, holding: Holding) -> bool:
+        return any(keep.action.who == holding.owner and self.matches(holding, sel) for keep, sel in self.keeps)
+
+    # ---- the run -----------------------------------------------------------------------------
+    def static_checks(self) -> None:
+        reduces: list[ParsedAction] = []
+        withdraws: list[ParsedAction] = []
+        shifts: list[ParsedAction] = []
+        for pa in self.scenario.actions:
+            a = pa.action
+            self.check_dates(pa)
+            if hasattr(a, "who") and isinstance(a.who, str):
+                self.check_nation(pa, a.who, "who")
+            if isinstance(a, Withdraw):
+                self.check_codes(pa, a.from_, "from")
+                withdraws.append(pa)
+            elif isinstance(a, Keep):
+                self.check_codes(pa, a.selector(), None)
+                self.keeps.append((pa, a.selector()))
+            elif isinstance(a, Reduce):
+                self.check_nation(pa, a.in_, "in")
+                reduces.append(pa)
+            elif isinstance(a, Shift):
+                self.check_codes(pa, a.from_, "from")
+                self.check_codes(pa, a.to, "to")
+                if a.to.units or a.to.unit_types:
+                    self.error(pa, "a destination is a place: use countries, sites or groups", ("to",))
+                shifts.append(pa)
+            elif isinstance(a, Deploy):
+                self.check_codes(pa, a.who, "who", nations=True)
+                self.check_codes(pa, a.to, "to")
+                if a.unit_type not in self.data.unit_type_ids:
+                    self.error(pa, f"unknown unit type '{a.unit_type}'", ("unit_type",),
+                               did_you_mean(a.unit_type, self.data.unit_type_ids))
+                self.check_armed(pa, self.resolve_nations(a.who))
+            elif isinstance(a, Alert):
+                self.check_codes(pa, a.to, "to")
+                if a.unit_type and a.unit_type not in self.data.unit_type_ids:
+                    self.error(pa, f"unknown unit type '{a.unit_type}'", ("unit_type",),
+                               did_you_mean(a.unit_type, self.data.unit_type_ids))
+            elif isinstance(a, Backstop):
+                self.check_nation(pa, a.for_, "for")
+            elif isinstance(a, Backfill):
+                self.check_codes(pa, a.who, "who", nations=True)
+                self.check_nation(pa, a.of, "of")
+            elif isinstance(a, Set):
+                self.check_parameter(pa)
+        self.check_contradictions(reduces, withdraws, shifts)
+
+    def check_armed(self, pa: ParsedAction, nations: list[str]) -> None:
+        if not nations:
+            self.error(pa, "selects no nation", ("who",))
+        armed = dict(zip(self.data.nations["iso3"], self.data.nations["armed_forces"]))
+        for nation in nations:
+            if armed.get(nation) is False:
+                self.error(pa, f"{nation} has no armed forces to deploy", ("who",))
+
+    def check_parameter(self, pa: ParsedAction) -> None:
+        a: Set = pa.action  # type: ignore[assignment]
+        table = self.data.parameters.set_index("path")
+        if a.path not in table.index:
+            self.error(pa, f"unknown parameter '{a.path}'", ("path",),
+                       did_you_mean(a.path, table.index) or "see `drawdown data show parameters`")
+            return
+        spec = table.loc[a.path]
+        kind = spec["type"]
+        value = a.value
+        ok = {
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "bool": isinstance(value, bool),
+            "str": isinstance(value, str),
+        }[kind]
+        if not ok:
+            self.error(pa, f"'{a.path}' takes a {kind}, got {value!r}", ("value",))
+            return
+        if kind in ("int", "float"):
+            lo, hi = spec["min"], spec["max"]
+            if not pd.isna(lo) and value < lo or not pd.isna(hi) and value > hi:
+                self.error(pa, f"{value} is outside the allowed range {lo:g} to {hi:g} ({spec['unit']})", ("value",))
+
+    def check_contradictions(self, reduces: list[ParsedAction], withdraws: list[ParsedAction],
+                             shifts: list[ParsedAction]) -> None:
+        start = self.header.start
+        for i, first in enumerate(reduces):
+            for second in reduces[i + 1:]:
+                a, b = first.action, second.action
+                if a.who != b.who or a.in_ != b.in_:
+                    continue
+                wa, wb = a.window(start), b.window(start)
+                if wa and wb and wa[0] <= wb[1] and wb[0] <= wa[1] and a.to != b.to:
+                    self.error(second, f"contradicts the reduce at line {first.location.line}: both set {a.who} "
+                               f"troops in {a.in_} over overlapping dates ({a.to:,} vs {b.to:,})", ("to",),
+                               "merge them into one reduce or make their dates follow one another")
+        for shift in shifts:
+            s: Shift = shift.action  # type: ignore[assignment]
+            for withdraw in withdraws:
+                w: Withdraw = withdraw.action  # type: ignore[assignment]
+                if w.who != s.who or w.from_.units or w.from_.unit_types:
+                    continue
+                w_start = w.start or start
+                if s.by < w_start:
+                    continue  # the shift is over before the withdrawal begins: it moves troops that then leave
+                for country, site in self.destinations(s.to):
+                    probe = Holding("", s.who, "", "", "", country, site, 1, 0.0, "none", "moved", "")
+                    if self.matches(probe, w.from_) and not self.kept(probe):
+                        self.error(shift, f"sends {s.who} troops to {site or country} while the withdraw at line "
+                                   f"{withdraw.location.line} takes {s.who} out of it from {w_start}", ("to",),
+                                   "end the shift before the withdrawal starts, or keep the destination")
+                        break
+
+    def run(self) -> PostureTimeline:
+        self.static_checks()
+        if self.problems:
+            raise ScenarioError(self.problems)
+        return self.simulate()
+
+    # ---- simulation --------------------------------------------------------------------------
+    def new_holding(self, row: pd.Series) -> Holding:
+        type_power = float(row["type_power"]) if not pd.isna(row["type_power"]) else 0.0
+        type_personnel = float(row["type_personnel"]) if not pd.isna(row["type_personnel"]) else 1.0
+        units = row.get("units")
+        if units is not None and not pd.isna(units):
+            power_per_person = type_power * float(units) / max(int(row["personnel"]), 1)
+        else:
+            power_per_person = type_power / type_personnel
+        return Holding(
+            element_id=str(row["id"]), owner=str(row["owner"]), name=str(row["name"]),
+            unit_type=str(row["unit_type"]), category=str(row["category"]), country=str(row["country"]),
+            site=None if pd.isna(row["site"]) or not row["site"] else str(row["site"]),
+            personnel=int(row["personnel"]), power_per_person=power_per_person,
+            power_unit=str(row["power_unit"]), status="in_place", mission=str(row["mission"]),
+        )
+
+    def type_holding(self, element_id: str, owner: str, name: str, unit_type: str, country: str,
+                     site: str | None, status: str, mission: str, line: int | None) -> Holding:
+        types = self.data.unit_types.set_index("id")
+        spec = types.loc[unit_type]
+        return Holding(element_id, owner, name, unit_type, str(spec["category"]), country, site, 0,
+                       float(spec["power"]) / float(spec["personnel"]), str(spec["power_unit"]), status, mission,
+                       line)
+
+    def simulate(self) -> PostureTimeline:
+        data, header = self.data, self.header
+        dates = self.dates
+        holdings: list[Holding] = []
+        in_force: set[str] = set()
+        records: list[tuple] = []
+        withdrawals: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        ledger: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        ledger_rows: list[dict[str, Any]] = []
+        alerts: list[dict[str, Any]] = []
+        commitments: list[dict[str, Any]] = []
+        parameters = {r["path"]: _typed(r["default"], r["type"]) for _, r in data.parameters.iterrows()}
+        for pa in self.scenario.actions:
+            if isinstance(pa.action, Set):
+                parameters[pa.action.path] = pa.action.value
+
+        progress: dict[int, float] = defaultdict(float)  # action index → share done at the previous phase
+        baseline: dict[int, Any] = {}
+
+        def add_event(k: int, pa: ParsedAction | None, text: str, personnel: int) -> None:
+            events.append({
+                "phase": k, "date": dates[k], "action_index": pa.index if pa else None,
+                "kind": pa.kind if pa else "data", "line": pa.location.line if pa else None,
+                "description": text, "personnel": personnel,
+            })
+
+        def remove(k: int, h: Holding, amount: int, reason: str, pa: ParsedAction | None) -> None:
+            amount = min(amount, h.personnel)
+            if amount <= 0:
+                return
+            h.personnel -= amount
+            key = "withdrawn" if reason == "withdrawn" else "scheduled_out"
+            ledger[h.owner][key] += amount
+            withdrawals.append({
+                "phase": k, "date": dates[k], "element_id": h.element_id, "owner": h.owner,
+                "unit_type": h.unit_type, "category": h.category, "country": h.country, "site": h.site,
+                "personnel": amount, "power": amount * h.power_per_person, "power_unit": h.power_unit,
+                "reason": reason, "action_line": pa.location.line if pa else None,
+            })
+
+        def remove_share(k: int, pool: list[Holding], total: int, pa: ParsedAction) -> int:
+            parts = allocate(total, [h.personnel for h in pool])
+            for h, part in zip(pool, parts):
+                remove(k, h, part, "withdrawn", pa)
+            return sum(parts)
+
+        def movable(who: str, selector: Selector) -> list[Holding]:
+            return [h for h in holdings if h.owner == who and h.personnel > 0
+                    and h.status in ("in_place", "moved") and self.matches(h, selector) and not self.kept(h)]
+
+        for k, date in enumerate(dates):
+            # 1. scheduled changes from the data
+            present = data.forces_on(date)
+            for _, row in present.iterrows():
+                if row["id"] not in in_force:
+                    in_force.add(row["id"])
+                    h = self.new_holding(row)
+                    holdings.append(h)
+                    ledger[h.owner]["initial" if k == 0 else "scheduled_in"] += h.personnel
+                    if k:
+                        add_event(k, None, f"{h.name} ({h.element_id}) arrives per data", h.personnel)
+            gone = in_force - set(present["id"])
+            for element_id in sorted(gone):
+                in_force.discard(element_id)
+                leaving = [h for h in holdings if h.element_id == element_id and h.personnel > 0]
+                total = sum(h.personnel for h in leaving)
+                for h in leaving:
+                    remove(k, h, h.personnel, "scheduled", None)
+                if total:
+                    add_event(k, None, f"{element_id} leaves per data (valid_to)", total)
+
+            # 2. actions in file order
+            for pa in self.scenario.actions:
+                a = pa.action
+                if isinstance(a, Withdraw):
+                    s, b = a.window(header.start)  # type: ignore[misc]
+                    if date < s:
+                        continue
+                    share, before = ramp(date, s, b, a.profile), progress[pa.index]
+                    pool = movable(a.who, a.from_)
+                    if pa.index not in baseline:
+                        baseline[pa.index] = sum(h.personnel for h in pool)
+                        if baseline[pa.index] == 0:
+                            self.error(pa, f"nothing to withdraw: no {a.who} forces (not kept) match "
+                                       f"{a.from_.describe()} on {date}", ("from",),
+                                       "check the selector, or whether a keep covers all of it")
+                    if before >= 1.0:
+                        q = 1.0  # the end state holds: anything that arrives later leaves too
+                    elif share <= before:
+                        continue
+                    else:
+                        q = (share - before) / (1.0 - before)
+                    total = sum(h.personnel for h in pool)
+                    removed = remove_share(k, pool, total if q >= 1.0 else round(total * q), pa)
+                    progress[pa.index] = share
+                    if removed:
+                        add_event(k, pa, f"withdraw {a.who} from {a.from_.describe()}", removed)
+                elif isinstance(a, Reduce):
+                    s, b = a.window(header.start)  # type: ignore[misc]
+                    if date < s:
+                        continue
+                    share = ramp(date, s, b)
+                    in_country = [h for h in holdings if h.owner == a.who and h.country == a.in_ and h.personnel > 0]
+                    current = sum(h.personnel for h in in_country)
+                    if pa.index not in baseline:
+                        baseline[pa.index] = current
+                        kept = sum(h.personnel for h in in_country if self.kept(h))
+                        if current < a.to:
+                            self.error(pa, f"{a.who} has {current:,} troops in {a.in_} on {date}; reducing to "
+                                       f"{a.to:,} would add troops", ("to",), "use deploy to add forces")
+                        if kept > a.to:
+                            self.error(pa, f"contradicts keep: {kept:,} {a.who} troops in {a.in_} are kept, more "
+                                       f"than the ceiling of {a.to:,}", ("to",))
+                    target = round(baseline[pa.index] + (a.to - baseline[pa.index]) * share)
+                    excess = current - target
+                    if excess > 0:
+                        pool = [h for h in in_country if not self.kept(h)]
+                        removed = remove_share(k, pool, min(excess, sum(h.personnel for h in pool)), pa)
+                        if removed:
+                            add_event(k, pa, f"reduce {a.who} in {a.in_} towards {a.to:,}", removed)
+                elif isinstance(a, Shift):
+                    s, b = a.window(header.start)  # type: ignore[misc]
+                    done = round(a.troops * ramp(date, s, b))
+                    before_done = round(a.troops * progress[pa.index])
+                    step_amount = done - before_done
+                    progress[pa.index] = ramp(date, s, b)
+                    if step_amount <= 0:
+                        continue
+                    pool = movable(a.who, a.from_)
+                    available = sum(h.personnel for h in pool)
+                    if available < step_amount:
+                        self.error(pa, f"shift needs {step_amount:,} {a.who} troops from {a.from_.describe()} on "
+                                   f"{date} but only {available:,} are there (not kept)", ("troops",))
+                        continue
+                    places = self.destinations(a.to)
+                    for (country, site), amount in zip(places, _increments(before_done, done, len(places))):
+                        for h, part in zip(pool, allocate(amount, [h.personnel for h in pool])):
+                            if part <= 0:
+                                continue
+                            h.personnel -= part
+                            self.find_or_add(holdings, h, country, site, pa).personnel += part
+                    add_event(k, pa, f"shift {a.who} from {a.from_.describe()} to {a.to.describe()}", step_amount)
+                elif isinstance(a, Deploy):
+                    s, b = a.window(header.start)  # type: ignore[misc]
+                    done = round(a.troops * ramp(date, s, b))
+                    before_done = round(a.troops * progress[pa.index])
+                    step_amount = done - before_done
+                    progress[pa.index] = ramp(date, s, b)
+                    if step_amount <= 0:
+                        continue
+                    nations = self.resolve_nations(a.who)
+                    places = self.destinations(a.to)
+                    slots = [(n, p) for n in nations for p in places]
+                    for (nation, (country, site)), piece in zip(slots, _increments(before_done, done, len(slots))):
+                        element_id = f"deploy{pa.index}:{nation}:{site or country}"
+                        h = next((x for x in holdings if x.element_id == element_id), None)
+                        if h is None:
+                            name = f"{nation} {a.unit_type} ({a.role or 'deploy'})"
+                            h = self.type_holding(element_id, nation, name, a.unit_type, country, site, "deployed",
+                                                  a.role or "deploy", pa.location.line)
+                            holdings.append(h)
+                        h.personnel += piece
+                        ledger[nation]["deployed"] += piece
+                    add_event(k, pa, f"deploy {','.join(nations)} to {a.to.describe()}", step_amount)
+                elif isinstance(a, Backfill):
+                    self.backfill(k, pa, holdings, withdrawals, ledger, add_event)
+                elif isinstance(a, Alert):
+                    until = a.until or header.horizon
+                    if (a.start or header.start) <= date <= until:
+                        alerts.append({"phase": k, "date": date, "owner": a.who, "troops": a.troops,
+                                       "notice_days": a.notice_days, "origin": a.origin,
+                                       "to": ",".join(c for c, _ in self.destinations(a.to)),
+                                       "unit_type": a.unit_type, "action_line": pa.location.line})
+                elif isinstance(a, Backstop):
+                    until = a.until or header.horizon
+                    if (a.start or header.start) <= date <= until:
+                        commitments.append({"phase": k, "date": date, "owner": a.who, "for": a.for_,
+                                            "capability": a.capability, "action_line": pa.location.line})
+            if self.problems:
+                raise ScenarioError(self.problems)
+
+            # 3. record
+            for h in holdings:
+                if h.personnel > 0:
+                    records.append((k, date, h.element_id, h.owner, h.name, h.unit_type, h.category, h.country,
+                                    h.site, h.personnel, h.personnel * h.power_per_person, h.power_unit, h.status,
+                                    h.mission, h.action_line))
+            present_by_owner: dict[str, int] = defaultdict(int)
+            moved_by_owner: dict[str, int] = defaultdict(int)
+            for h in holdings:
+                present_by_owner[h.owner] += h.personnel
+                if h.status == "moved":
+                    moved_by_owner[h.owner] += h.personnel
+            for owner in sorted(set(ledger) | set(present_by_owner)):
+                row = {"phase": k, "date": date, "owner": owner}
+                for key in ("initial", "scheduled_in", "deployed", "backfilled", "withdrawn", "scheduled_out"):
+                    row[key] = ledger[owner][key]
+                row["present"] = present_by_owner[owner]
+                row["moved"] = moved_by_owner[owner]
+                ledger_rows.append(row)
+
+        for keep, selector in self.keeps:
+            if not any(h.owner == keep.action.who and self.matches(h, selector) for h in holdings):
+                self.warn(keep, f"keeps nothing: no {keep.action.who} forces match {selector.describe()}")
+
+        return PostureTimeline(
+            name=header.name, start=header.start, horizon=header.horizon, step=header.step, dates=dates,
+            holdings=pd.DataFrame.from_records(records, columns=HOLDING_COLUMNS),
+            withdrawals=pd.DataFrame(withdrawals, columns=WITHDRAWAL_COLUMNS),
+            ledger=pd.DataFrame(ledger_rows),
+            events=pd.DataFrame(events, columns=["phase", "date", "action_index", "kind", "line", "description",
+                                                 "personnel"]),
+            alerts=pd.DataFrame(alerts, columns=["phase", "date", "owner", "troops", "notice_days", "origin", "to",
+                                                 "unit_type", "action_line"]),
+            commitments=pd.DataFrame(commitments, columns=["phase", "date", "owner", "for", "capability",
+                                                           "action_line"]),
+            parameters=parameters,
+            warnings=self.warnings,
+        )
+
+    def find_or_add(self, holdings: list[Holding], source: Holding, country: str, site: str | None,
+                    pa: ParsedAction) -> Holding:
+        element_id = source.element_id
+        for h in holdings:
+            if h.element_id == element_id and h.country == country and h.site == site and h.status == "moved":
+                return h
+        moved = Holding(element_id, source.owner, source.name, source.unit_type, source.category, country, site, 0,
+                        source.power_per_person, source.power_unit, "moved", source.mission, pa.location.line)
+        holdings.append(moved)
+        return moved
+
+    def backfill(self, k: int, pa: ParsedAction, holdings: list[Holding], withdrawals: list[dict[str, Any]],
+                 ledger: dict[str, dict[str, int]], add_event: Any) -> None:
+        a: Backfill = pa.action  # type: ignore[assignment]
+        s, b = a.window(self.header.start)  # type: ignore[misc]
+        share = ramp(self.dates[k], s, b) * a.fraction
+        if share <= 0:
+            return
+        gone: dict[tuple[str, str | None, str], int] = defaultdict(int)
+        for w in withdrawals:
+            if w["owner"] == a.of and w["reason"] == "withdrawn":
+                gone[(w["country"], w["site"], w["unit_type"])] += w["personnel"]
+        if not gone:
+            return
+        if isinstance(a.replace, int):
+            total_gone = sum(gone.values())
+            scale = min(1.0, a.replace / total_gone) if total_gone else 0.0
+        else:
+            scale = 1.0
+        nations = [n for n in self.resolve_nations(a.who) if n != a.of]
+        spending = self.data.nations.set_index("iso3")
+        weights = []
+        for n in nations:
+            armed = bool(spending.at[n, "armed_forces"])
+            milex = spending.at[n, "milex_usd_m"]
+            weights.append(0.0 if not armed or pd.isna(milex) else float(milex))
+        if not nations or sum(weights) == 0:
+            self.error(pa, "no contributing nation with armed forces and a spending figure", ("who",))
+            return
+        added_total = 0
+        for (country, site, unit_type), personnel in sorted(gone.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])):
+            target = round(personnel * scale * share)
+            prefix = f"backfill{pa.index}:"
+            mine = [h for h in holdings if h.element_id.startswith(prefix)
+                    and h.country == country and h.site == site and h.unit_type == unit_type]
+            have = sum(h.personnel for h in mine)
+            need = target - have
+            if need <= 0:
+                continue
+            for nation, part in zip(nations, allocate(need, weights)):
+                if part <= 0:
+                    continue
+                element_id = f"backfill{pa.index}:{nation}:{site or country}:{unit_type}"
+                h = next((x for x in mine if x.element_id == element_id), None)
+                if h is None:
+                    h = self.type_holding(element_id, nation, f"{nation} backfill for {a.of} {unit_type}", unit_type,
+                                          country, site, "backfill", "backfill", pa.location.line)
+                    holdings.append(h)
+                    mine.append(h)
+                h.personnel += part
+                ledger[nation]["backfilled"] += part
+                added_total += part
+        if added_total:
+            add_event(k, pa, f"backfill {a.of} withdrawals by {len(nations)} nations", added_total)
+
+
+def _increments(before: int, after: int, slots: int) -> list[int]:
+    """What each of ``slots`` equal shares gains when a total grows from ``before`` to ``after``: the cumulative
+    split is always the same largest-remainder split, so rounding never drifts between phases."""
+    return [b - a for a, b in zip(allocate(before, [1.0] * slots), allocate(after, [1.0] * slots))]
+
+
+def _typed(text: str, kind: str) -> Any:
+    if kind == "int":
+        return int(float(text))
+    if kind == "float":
+        return float(text)
+    if kind == "bool":
+        return text.strip().lower() in ("true", "1", "yes")
+    return text
+
+
+def compile_timeline(scenario: ParsedScenario, data: Dataset) -> PostureTimeline:
+    """Check a parsed scenario against the data and compute its posture timeline (raises ScenarioError)."""
+    return _Compiler(scenario, data).run()

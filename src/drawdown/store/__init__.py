@@ -1,0 +1,251 @@
+"""The results store: every run, with what produced it, in one DuckDB file.
+
+Guarantees (tested in ``tests/store``):
+
+* a run's results become visible only when the run completes: results and the ``complete`` status are written
+  in one transaction;
+* a run killed at any moment leaves earlier runs intact and never shows as complete (it stays ``running`` and is
+  reported as ``interrupted`` once its process is gone);
+* two runs at once both land: DuckDB lets one process write a file at a time, so each write opens the file,
+  writes in one short transaction and closes it, retrying while another process holds the lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from platformdirs import user_data_dir
+
+from drawdown.errors import Location, StoreError
+
+SCHEMA_VERSION = 1
+LOCK_TIMEOUT_S = 120.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    scenario VARCHAR,
+    scenario_path VARCHAR,
+    scenario_text VARCHAR,
+    scenario_sha256 VARCHAR,
+    data_version VARCHAR,
+    code_version VARCHAR,
+    engine VARCHAR,
+    seed BIGINT,
+    parameters JSON,
+    started_at TIMESTAMP,
+    finished_at TIMESTAMP,
+    status VARCHAR,
+    error VARCHAR,
+    pid INTEGER,
+    host VARCHAR
+);
+CREATE TABLE IF NOT EXISTS run_summary (run_id VARCHAR PRIMARY KEY, document JSON);
+CREATE TABLE IF NOT EXISTS posture (
+    run_id VARCHAR, phase INTEGER, date DATE, element_id VARCHAR, owner VARCHAR, name VARCHAR,
+    unit_type VARCHAR, category VARCHAR, country VARCHAR, site VARCHAR, personnel BIGINT, power DOUBLE,
+    power_unit VARCHAR, status VARCHAR, mission VARCHAR, action_line INTEGER
+);
+CREATE TABLE IF NOT EXISTS withdrawals (
+    run_id VARCHAR, phase INTEGER, date DATE, element_id VARCHAR, owner VARCHAR, unit_type VARCHAR,
+    category VARCHAR, country VARCHAR, site VARCHAR, personnel BIGINT, power DOUBLE, power_unit VARCHAR,
+    reason VARCHAR, action_line INTEGER
+);
+CREATE TABLE IF NOT EXISTS events (
+    run_id VARCHAR, phase INTEGER, date DATE, action_index INTEGER, kind VARCHAR, line INTEGER,
+    description VARCHAR, personnel BIGINT
+);
+"""
+
+RESULT_TABLES = ("posture", "withdrawals", "events", "run_summary")
+
+
+def default_store_path() -> Path:
+    """``$DRAWDOWN_STORE`` if set, else ``results.duckdb`` in the user's data directory."""
+    env = os.environ.get("DRAWDOWN_STORE")
+    if env:
+        return Path(env)
+    return Path(user_data_dir("drawdown", appauthor=False)) / "results.duckdb"
+
+
+def _pid_alive(pid: int | None, host: str | None) -> bool:
+    if pid is None or host != socket.gethostname():
+        return True  # cannot tell for another machine: assume alive
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Store:
+    """A DuckDB results file. Cheap to construct; each operation opens and closes the file."""
+
+    def __init__(self, path: str | Path | None = None, *, lock_timeout: float = LOCK_TIMEOUT_S):
+        self.path = Path(path) if path else default_store_path()
+        self.lock_timeout = lock_timeout
+
+    # ---- connection handling -------------------------------------------------------------------
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        if read_only and not self.path.exists():
+            raise StoreError.single("no results store here yet; run a scenario first", Location(str(self.path)))
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.02
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise StoreError.single(f"cannot open the results store: {exc}", Location(str(self.path))) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+            except duckdb.Error as exc:
+                raise StoreError.single(
+                    f"not a drawdown results store ({type(exc).__name__}: {str(exc).splitlines()[0]})",
+                    Location(str(self.path)),
+                    suggestion="pass another file with --store",
+                ) from None
+        try:
+            if not read_only:
+                con.execute(_SCHEMA)
+                con.execute(
+                    "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING", [str(SCHEMA_VERSION)]
+                )
+            yield con
+        finally:
+            con.close()
+
+    # ---- writing -------------------------------------------------------------------------------
+    def begin_run(self, *, scenario: str, scenario_path: str, scenario_text: str, scenario_sha256: str,
+                  data_version: str, code_version: str, seed: int, parameters: dict[str, Any],
+                  engine: str = "timeline+balance") -> str:
+        """Record that a run has started (status ``running``) and return its id."""
+        run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+        with self.connect() as con:
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'running', NULL, ?, ?)",
+                [run_id, scenario, scenario_path, scenario_text, scenario_sha256, data_version, code_version, engine,
+                 seed, json.dumps(parameters, default=str), _now(), os.getpid(), socket.gethostname()],
+            )
+        return run_id
+
+    def complete_run(self, run_id: str, tables: dict[str, pd.DataFrame], document: dict[str, Any]) -> None:
+        """Write a run's results and mark it complete, all in one transaction."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for name, frame in tables.items():
+                    if name not in RESULT_TABLES or frame.empty:
+                        continue
+                    staged = frame.copy()
+                    staged.insert(0, "run_id", run_id)
+                    con.register("staged", staged)
+                    columns = ", ".join(f'"{c}"' for c in staged.columns)
+                    con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM staged")
+                    con.unregister("staged")
+                con.execute("INSERT INTO run_summary VALUES (?, ?)", [run_id, json.dumps(document, default=str)])
+                _fault_pause()
+                con.execute(
+                    "UPDATE runs SET status = 'complete', finished_at = ? WHERE run_id = ?", [_now(), run_id]
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def fail_run(self, run_id: str, error: str) -> None:
+        with self.connect() as con:
+            con.execute("UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?",
+                        [error[:2000], _now(), run_id])
+
+    # ---- reading -------------------------------------------------------------------------------
+    def list_runs(self) -> pd.DataFrame:
+        with self.connect(read_only=True) as con:
+            frame = con.execute(
+                "SELECT run_id, scenario, status, started_at, finished_at, seed, data_version, code_version, pid, host "
+                "FROM runs ORDER BY started_at, run_id"
+            ).df()
+        stale = (frame["status"] == "running") & [
+            not _pid_alive(None if pd.isna(p) else int(p), h) for p, h in zip(frame["pid"], frame["host"])
+        ]
+        frame.loc[stale, "status"] = "interrupted"
+        return frame.drop(columns=["pid", "host"])
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        with self.connect(read_only=True) as con:
+            row = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()
+            if row.empty:
+                ids = [r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()]
+                matches = [i for i in ids if i.startswith(run_id)]
+                if len(matches) == 1:
+                    return self.get_run(matches[0])
+                from drawdown.errors import did_you_mean
+
+                raise StoreError.single(f"no run '{run_id}' in the store", Location(str(self.path)),
+                                        suggestion=did_you_mean(run_id, ids) or "see `drawdown runs list`")
+            record = row.iloc[0].to_dict()
+            summary = con.execute("SELECT document FROM run_summary WHERE run_id = ?", [record["run_id"]]).fetchone()
+        record["document"] = json.loads(summary[0]) if summary else None
+        if record["status"] == "running" and not _pid_alive(record.get("pid"), record.get("host")):
+            record["status"] = "interrupted"
+        return record
+
+    def result_table(self, run_id: str, table: str) -> pd.DataFrame:
+        if table not in RESULT_TABLES:
+            raise StoreError.single(f"unknown result table '{table}'")
+        with self.connect(read_only=True) as con:
+            return con.execute(f"SELECT * FROM {table} WHERE run_id = ?", [run_id]).df()
+
+    def export(self, run_id: str, directory: str | Path) -> list[Path]:
+        """Write a complete run's tables as Parquet files into ``directory``."""
+        record = self.get_run(run_id)
+        run_id = record["run_id"]
+        if record["status"] != "complete":
+            raise StoreError.single(f"run {run_id} is {record['status']}, not complete; nothing to export")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        with self.connect(read_only=True) as con:
+            for table in ("runs", "posture", "withdrawals", "events"):
+                target = directory / f"{table}.parquet"
+                tmp = directory / f".{table}.parquet.tmp"
+                con.execute(
+                    f"COPY (SELECT * FROM {table} WHERE run_id = $run_id) TO '{_sql_path(tmp)}' (FORMAT PARQUET)",
+                    {"run_id": run_id},
+                )
+                os.replace(tmp, target)
+                written.append(target)
+        return written
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _fault_pause() -> None:
+    """Fault injection for the crash tests: sleep inside the write transaction when asked to."""
+    pause = os.environ.get("DRAWDOWN_TEST_PAUSE_IN_COMMIT")
+    if pause:
+        time.sleep(float(pause))

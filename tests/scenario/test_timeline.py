@@ -1,0 +1,243 @@
+"""The posture timeline: conservation of troops, keep, selectors, phasing, determinism."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from drawdown.scenario import load_scenario, scenario_from_text
+from drawdown.scenario.timeline import allocate, phase_dates, ramp
+
+from ..conftest import SCENARIOS, bundled_scenarios
+
+
+def timeline_of(data, body: str, start="2026-01-01", horizon="2030-12-31", step="quarter"):
+    text = f"name: t\nstart: {start}\nhorizon: {horizon}\nstep: {step}\n" + textwrap.dedent(body)
+    return scenario_from_text(text, "t.yaml").timeline(data)
+
+
+def assert_conserved(timeline):
+    """initial + scheduled_in + deployed + backfilled = present + withdrawn + scheduled_out, per owner and phase,
+    and the ledger's present equals the sum of holdings."""
+    ledger = timeline.ledger
+    inflow = ledger["initial"] + ledger["scheduled_in"] + ledger["deployed"] + ledger["backfilled"]
+    outflow = ledger["present"] + ledger["withdrawn"] + ledger["scheduled_out"]
+    assert (inflow == outflow).all(), ledger[inflow != outflow]
+    holdings = timeline.holdings.groupby(["phase", "owner"])["personnel"].sum()
+    for row in ledger.itertuples():
+        assert holdings.get((row.phase, row.owner), 0) == row.present
+
+
+@pytest.mark.parametrize("path", bundled_scenarios(), ids=lambda p: p.stem)
+def test_bundled_scenarios_conserve_troops(data, path):
+    assert_conserved(load_scenario(path).timeline(data))
+
+
+@pytest.mark.parametrize("path", bundled_scenarios(), ids=lambda p: p.stem)
+def test_per_element_conservation(data, path):
+    """For every original element: initial personnel = remaining in place + moved + withdrawn + scheduled out."""
+    timeline = load_scenario(path).timeline(data)
+    last = timeline.holdings[timeline.holdings["phase"] == len(timeline.dates) - 1]
+    initial = data.forces_on(timeline.start).set_index("id")["personnel"]
+    still = last.groupby("element_id")["personnel"].sum()
+    gone = timeline.withdrawals.groupby("element_id")["personnel"].sum()
+    for element_id, personnel in initial.items():
+        assert still.get(element_id, 0) + gone.get(element_id, 0) == personnel, element_id
+
+
+def test_post_1990_selector_is_exactly_the_later_members(data):
+    members = {row.iso3 for row in data.nations.itertuples() if not pd.isna(row.nato_joined) and row.nato_joined > 1990}
+    assert members == {"CZE", "HUN", "POL", "BGR", "EST", "LVA", "LTU", "ROU", "SVK", "SVN", "ALB", "HRV", "MNE",
+                       "MKD", "FIN", "SWE"}
+    assert data.groups["post_1990"] == members
+    timeline = load_scenario(SCENARIOS / "post-1990-exit.yaml").timeline(data)
+    withdrawn_from = set(timeline.withdrawals.query("reason == 'withdrawn'")["country"])
+    us_start = set(timeline.at(0).query("owner == 'USA'")["country"])
+    assert withdrawn_from == us_start & members
+    final = timeline.at(len(timeline.dates) - 1).query("owner == 'USA'")
+    assert not set(final["country"]) & members, "US forces remain in a post-1990 member at the end"
+    assert set(final["country"]) == us_start - members
+
+
+def test_keep_beats_withdraw(data):
+    timeline = timeline_of(data, """\
+        actions:
+          - withdraw: {who: USA, from: [DEU], by: 2027-12-31}
+          - keep: {who: USA, sites: [ramstein]}
+        """)
+    start = timeline.at(0).query("owner == 'USA' and site == 'ramstein'")["personnel"].sum()
+    end = timeline.at(len(timeline.dates) - 1).query("owner == 'USA' and country == 'DEU'")
+    assert start > 0
+    assert set(end["site"]) == {"ramstein"}
+    assert end["personnel"].sum() == start
+    assert "ramstein" not in set(timeline.withdrawals["site"])
+
+
+def test_linear_withdrawal_is_monotone_and_complete(data):
+    timeline = timeline_of(data, """\
+        actions:
+          - withdraw: {who: USA, from: [POL], start: 2026-04-01, by: 2028-04-01}
+        """)
+    us_pol = timeline.holdings.query("owner == 'USA' and country == 'POL'").groupby("phase")["personnel"].sum()
+    series = us_pol.reindex(range(len(timeline.dates)), fill_value=0)
+    assert series.is_monotonic_decreasing
+    assert series.iloc[0] > 0 and series.iloc[-1] == 0
+    # half way through the window, about half has gone (linear ramp)
+    mid = timeline.dates.index(dt.date(2027, 4, 1))
+    assert abs(series.iloc[mid] / series.iloc[0] - 0.5) < 0.02
+
+
+def test_step_profile_leaves_all_at_once(data):
+    timeline = timeline_of(data, """\
+        actions:
+          - withdraw: {who: USA, from: [XKX], start: 2026-01-01, by: 2027-01-01, profile: step}
+        """)
+    phases = set(timeline.withdrawals.query("reason == 'withdrawn'")["phase"])
+    assert phases == {timeline.dates.index(dt.date(2027, 1, 1))}
+
+
+def test_reduce_reaches_its_ceiling(data):
+    timeline = timeline_of(data, """\
+        actions:
+          - reduce: {who: USA, in: DEU, to: 20000, start: 2026-01-01, by: 2028-01-01}
+        """)
+    by_phase = timeline.holdings.query("owner == 'USA' and country == 'DEU'").groupby("phase")["personnel"].sum()
+    assert by_phase.iloc[-1] == 20000
+    assert by_phase.is_monotonic_decreasing
+
+
+def test_shift_moves_exactly_the_troops_named(data):
+    timeline = timeline_of(data, """\
+        actions:
+          - shift: {who: USA, troops: 2000, from: [DEU], to: [POL, ROU, LTU], by: 2026-07-01}
+        """)
+    first, last = timeline.at(0), timeline.at(len(timeline.dates) - 1)
+    de = lambda f: f.query("owner == 'USA' and country == 'DEU'")["personnel"].sum()  # noqa: E731
+    assert de(first) - de(last) == 2000
+    moved = last.query("status == 'moved'")
+    assert moved["personnel"].sum() == 2000
+    assert sorted(moved.groupby("country")["personnel"].sum().tolist()) == [666, 667, 667]
+    assert timeline.ledger.query("owner == 'USA'")["withdrawn"].max() == 0
+
+
+def test_deploy_and_backfill_add_forces(data):
+    timeline = timeline_of(data, """\
+        actions:
+          - deploy: {who: [FRA, GBR, DEU], to: UKR, troops: 25000, unit_type: mech_bde, by: 2027-06-30}
+          - withdraw: {who: USA, from: [XKX], by: 2026-12-31}
+          - backfill: {who: [ITA], replace: withdrawn, by: 2027-12-31}
+        """)
+    last = timeline.at(len(timeline.dates) - 1)
+    ukr = last.query("country == 'UKR'").groupby("owner")["personnel"].sum()
+    assert ukr.sum() == 25000 and set(ukr.index) == {"FRA", "GBR", "DEU"}
+    assert "USA" not in set(ukr.index)
+    withdrawn = timeline.withdrawals.query("owner == 'USA' and reason == 'withdrawn'")["personnel"].sum()
+    backfill = last.query("status == 'backfill'")
+    assert backfill["personnel"].sum() == withdrawn
+    assert set(backfill["owner"]) == {"ITA"} and set(backfill["country"]) == {"XKX"}
+    assert_conserved(timeline)
+
+
+def test_backfill_is_shared_by_defence_spending(data):
+    timeline = timeline_of(data, """\
+        actions:
+          - withdraw: {who: USA, from: [POL], by: 2026-12-31}
+          - backfill: {who: [DEU, FRA], replace: withdrawn, by: 2027-12-31}
+        """)
+    last = timeline.at(len(timeline.dates) - 1).query("status == 'backfill'")
+    shares = last.groupby("owner")["personnel"].sum()
+    milex = data.nations.set_index("iso3")["milex_usd_m"]
+    expected = float(milex["DEU"] / (milex["DEU"] + milex["FRA"]))
+    assert abs(shares["DEU"] / shares.sum() - expected) < 0.01
+
+
+def test_alerts_and_backstops_do_not_count_as_present(data):
+    base = timeline_of(data, "actions: []\n")
+    alert = timeline_of(data, """\
+        actions:
+          - alert: {who: USA, troops: 8500, notice_days: 5, to: {groups: [eastern_flank]}}
+          - backstop: {who: USA, for: UKR, capability: air}
+        """)
+    assert base.holdings["personnel"].sum() == alert.holdings["personnel"].sum()
+    assert set(alert.alerts["troops"]) == {8500}
+    assert set(alert.commitments["capability"]) == {"air"}
+
+
+def test_actions_are_traceable_to_their_line(data):
+    timeline = load_scenario(SCENARIOS / "germany-roadmap.yaml").timeline(data)
+    text = (SCENARIOS / "germany-roadmap.yaml").read_text().splitlines()
+    for line in set(timeline.events["line"].dropna().astype(int)):
+        assert text[line - 1].lstrip().startswith("- "), text[line - 1]
+    assert set(timeline.withdrawals.query("reason == 'withdrawn'")["action_line"].dropna().astype(int)) <= set(
+        timeline.events["line"].dropna().astype(int))
+
+
+@pytest.mark.parametrize("path", bundled_scenarios(), ids=lambda p: p.stem)
+def test_determinism(data, path):
+    first = load_scenario(path).run(data, seed=7).to_dict()
+    second = load_scenario(path).run(data, seed=7).to_dict()
+    assert first == second
+
+
+def test_scheduled_data_changes_apply_on_their_dates(data):
+    """Elements with valid_from/valid_to inside the horizon come and go without any action."""
+    timeline = timeline_of(data, "actions: []\n", start="2026-01-01", horizon="2029-12-31")
+    forces = data.force_elements
+    changes = forces[(forces["valid_from"].notna() & (forces["valid_from"] > dt.date(2026, 1, 1)))
+                     | (forces["valid_to"].notna() & (forces["valid_to"] >= dt.date(2026, 1, 1)))]
+    if changes.empty:
+        pytest.skip("no dated changes in the data within the horizon")
+    for row in changes.itertuples():
+        for phase, date in enumerate(timeline.dates):
+            expected = (pd.isna(row.valid_from) or row.valid_from <= date) and (pd.isna(row.valid_to) or row.valid_to >= date)
+            present = not timeline.at(phase).query("element_id == @row.id").empty
+            assert present == expected, (row.id, date)
+    assert_conserved(timeline)
+
+
+# --- helpers as properties ----------------------------------------------------------------------------
+@given(st.integers(0, 10**6), st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=30))
+def test_allocate_sums_exactly(total, weights):
+    parts = allocate(total, weights)
+    assert sum(parts) == total and all(p >= 0 for p in parts)
+
+
+@given(st.integers(0, 10**5), st.lists(st.integers(0, 10**5), min_size=1, max_size=30))
+def test_allocate_never_takes_more_than_a_holding_has(total, holdings):
+    total = min(total, sum(holdings))
+    parts = allocate(total, [float(h) for h in holdings])
+    if sum(holdings):
+        assert all(p <= h for p, h in zip(parts, holdings))
+
+
+@given(st.dates(dt.date(2020, 1, 1), dt.date(2040, 1, 1)), st.integers(1, 3000),
+       st.sampled_from(["month", "quarter", "year"]))
+def test_phase_dates_cover_the_horizon(start, days, step):
+    horizon = start + dt.timedelta(days=days)
+    dates = phase_dates(start, horizon, step)
+    assert dates[0] == start and dates[-1] == horizon
+    assert all(a < b for a, b in zip(dates, dates[1:]))
+
+
+@given(st.dates(dt.date(2026, 1, 1), dt.date(2030, 1, 1)), st.dates(dt.date(2026, 1, 1), dt.date(2030, 1, 1)))
+def test_ramp_is_monotone_in_time(a, b):
+    start, by = dt.date(2026, 6, 1), dt.date(2028, 6, 1)
+    lo, hi = min(a, b), max(a, b)
+    assert 0.0 <= ramp(lo, start, by) <= ramp(hi, start, by) <= 1.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 3000), st.sampled_from(["DEU", "ITA", "GBR", "POL"]),
+       st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31)))
+def test_random_shifts_and_withdrawals_conserve_troops(data, troops, origin, by):
+    timeline = timeline_of(data, f"""\
+        actions:
+          - shift: {{who: USA, troops: {troops}, from: [{origin}], to: [LTU], by: {by}}}
+          - withdraw: {{who: USA, from: [XKX, ESP], start: 2026-03-01, by: 2029-01-01}}
+        """)
+    assert_conserved(timeline)
