@@ -253,6 +253,17 @@ def json_schema() -> dict[str, Any]:
         actions=(list[item], Field(default_factory=list, description="Dated actions, applied in file order")),
     )
     schema = document.model_json_schema(by_alias=True)
+    # a selector may also be written as a bare code or a list of codes (shorthand for countries)
+    selector = schema["$defs"]["Selector"]
+    schema["$defs"]["Selector"] = {
+        "title": "Selector",
+        "description": selector.get("description", ""),
+        "anyOf": [
+            {"type": "string", "description": "one country code"},
+            {"type": "array", "items": {"type": "string"}, "description": "country codes"},
+            {k: v for k, v in selector.items() if k not in ("title", "description")},
+        ],
+    }
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "drawdown scenario"
     return schema

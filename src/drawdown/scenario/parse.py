@@ -276,6 +276,9 @@ def parse_file(path: str | Path) -> ParsedScenario:
             f"file is {size:,} bytes; scenarios are limited to {MAX_SCENARIO_BYTES:,}", Location(str(path))
         )
     raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise ScenarioError.single("binary file (contains NUL bytes); expected a scenario .yaml file",
+                                   Location(str(path)))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

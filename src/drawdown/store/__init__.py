@@ -113,6 +113,9 @@ class Store:
                 con = duckdb.connect(str(self.path), read_only=read_only)
                 break
             except duckdb.IOException as exc:
+                if "not a valid duckdb database" in str(exc).lower():
+                    raise StoreError.single("not a drawdown results store (not a DuckDB file)",
+                                            Location(str(self.path)), suggestion="pass another file with --store") from None
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise StoreError.single(f"cannot open the results store: {exc}", Location(str(self.path))) from None
                 time.sleep(delay)
@@ -164,7 +167,8 @@ class Store:
                 con.execute("INSERT INTO run_summary VALUES (?, ?)", [run_id, json.dumps(document, default=str)])
                 _fault_pause()
                 con.execute(
-                    "UPDATE runs SET status = 'complete', finished_at = ? WHERE run_id = ?", [_now(), run_id]
+                    "UPDATE runs SET status = 'complete', finished_at = ?, parameters = ? WHERE run_id = ?",
+                    [_now(), json.dumps(document.get("parameters", {}), default=str), run_id],
                 )
                 con.execute("COMMIT")
             except BaseException:
@@ -183,9 +187,9 @@ class Store:
                 "SELECT run_id, scenario, status, started_at, finished_at, seed, data_version, code_version, pid, host "
                 "FROM runs ORDER BY started_at, run_id"
             ).df()
-        stale = (frame["status"] == "running") & [
-            not _pid_alive(None if pd.isna(p) else int(p), h) for p, h in zip(frame["pid"], frame["host"])
-        ]
+        dead = pd.Series([not _pid_alive(None if pd.isna(p) else int(p), h)
+                          for p, h in zip(frame["pid"], frame["host"])], index=frame.index, dtype=bool)
+        stale = (frame["status"] == "running") & dead
         frame.loc[stale, "status"] = "interrupted"
         return frame.drop(columns=["pid", "host"])
 
@@ -245,7 +249,12 @@ def _now() -> dt.datetime:
 
 
 def _fault_pause() -> None:
-    """Fault injection for the crash tests: sleep inside the write transaction when asked to."""
+    """Fault injection for the crash tests (tests/store): when ``DRAWDOWN_TEST_PAUSE_IN_COMMIT`` is set, touch
+    ``DRAWDOWN_TEST_PAUSE_MARKER`` (if given) and sleep that many seconds inside the write transaction, so a test
+    can kill the process exactly there."""
     pause = os.environ.get("DRAWDOWN_TEST_PAUSE_IN_COMMIT")
     if pause:
+        marker = os.environ.get("DRAWDOWN_TEST_PAUSE_MARKER")
+        if marker:
+            Path(marker).touch()
         time.sleep(float(pause))

@@ -1,0 +1,3 @@
+from drawdown.cli import app
+
+app(prog_name="drawdown")

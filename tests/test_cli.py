@@ -1,0 +1,116 @@
+"""The command line as a user meets it: JSON on stdout only, located errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+
+from .conftest import SCENARIOS, bundled_scenarios
+
+
+def drawdown(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "drawdown", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_run_json_is_one_document_with_the_promised_fields(tmp_path):
+    proc = drawdown("run", *map(str, bundled_scenarios()), "--json", "--store", str(tmp_path / "s.duckdb"))
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)  # stdout holds nothing but the JSON document
+    assert len(document["runs"]) == len(bundled_scenarios())
+    for run in document["runs"]:
+        assert run["run_id"]
+        assert set(run["withdrawn_by_category"]) >= {"manoeuvre", "air", "air_missile_defence", "naval"}
+        for phase in run["phases"]:
+            assert set(phase) == {"date", "us_troops_total", "us_troops_by_country", "us_sites"}
+            assert phase["us_troops_total"] == sum(phase["us_troops_by_country"].values())
+    by_name = {r["scenario"]: r for r in document["runs"]}
+    kosovo = by_name["kosovo-exit"]
+    assert "XKX" in kosovo["phases"][0]["us_troops_by_country"]
+    assert "XKX" not in kosovo["phases"][-1]["us_troops_by_country"]
+    assert "camp_bondsteel" not in kosovo["phases"][-1]["us_sites"]
+    listed = drawdown("runs", "list", "--json", "--store", str(tmp_path / "s.duckdb"))
+    assert {r["run_id"] for r in json.loads(listed.stdout)} == {r["run_id"] for r in document["runs"]}
+
+
+def test_human_output_summarises_and_says_where_results_are(tmp_path):
+    proc = drawdown("run", str(SCENARIOS / "kosovo-exit.yaml"), "--store", str(tmp_path / "s.duckdb"))
+    assert proc.returncode == 0, proc.stderr
+    assert "US troops by country" in proc.stdout
+    assert str(tmp_path / "s.duckdb") in proc.stdout.replace("\n", "")
+
+
+def test_validate_reports_file_line_column_and_exits_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nstart: 2026-01-01\nhorizon: 2030-12-31\nactions:\n"
+                   "  - withdraw: {who: USA, from: {countries: [DEUX]}, by: 2027-01-01}\n")
+    proc = drawdown("validate", str(bad), str(SCENARIOS / "kosovo-exit.yaml"))
+    assert proc.returncode == 2
+    assert f"{bad}:5:" in proc.stderr
+    assert "did you mean 'DEU'" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize("content,expected", [
+    (b"\x00\x01\x02binary", "binary file"),
+    (b"name: caf\xe9\n", "not UTF-8"),
+    (b"- just\n- a list\n", "must be a YAML mapping"),
+    (b"name: [unclosed\n", "YAML syntax error"),
+])
+def test_garbage_files_are_refused_cleanly(tmp_path, content, expected):
+    path = tmp_path / "garbage.yaml"
+    path.write_bytes(content)
+    proc = drawdown("run", str(path), "--no-store")
+    assert proc.returncode == 2
+    assert expected in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_missing_file_is_a_clear_error():
+    proc = drawdown("run", "no/such/scenario.yaml", "--no-store")
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+
+
+def test_runs_show_and_export(tmp_path):
+    store = str(tmp_path / "s.duckdb")
+    run = json.loads(drawdown("run", str(SCENARIOS / "kosovo-exit.yaml"), "--json", "--store", store).stdout)
+    run_id = run["runs"][0]["run_id"]
+    shown = drawdown("runs", "show", run_id, "--store", store)
+    assert shown.returncode == 0 and "kosovo-exit" in shown.stdout and "complete" in shown.stdout
+    exported = drawdown("runs", "export", run_id, "--parquet", str(tmp_path / "pq"), "--store", store)
+    assert exported.returncode == 0, exported.stderr
+    assert (tmp_path / "pq" / "posture.parquet").exists()
+    missing = drawdown("runs", "show", "nope", "--store", store)
+    assert missing.returncode == 2 and "no run 'nope'" in missing.stderr
+
+
+def test_data_commands():
+    assert drawdown("data", "validate").returncode == 0
+    us = json.loads(drawdown("data", "show", "us", "--country", "DEU", "--as-of", "2025-11-01", "--json").stdout)
+    assert sum(r["personnel"] for r in us) == 35000
+    conflicts = json.loads(drawdown("data", "sources", "--conflicts", "--json").stdout)
+    assert any(r["country"] == "DEU" and r["chosen"] for r in conflicts)
+    assert any(r["country"] == "DEU" and not r["chosen"] for r in conflicts)
+    bad = drawdown("data", "show", "nation")
+    assert bad.returncode == 2 and "did you mean 'nations'" in bad.stderr
+
+
+def test_schema_is_valid_and_accepts_every_bundled_scenario():
+    proc = drawdown("schema")
+    schema = json.loads(proc.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    yaml = YAML(typ="safe")
+    for path in bundled_scenarios():
+        document = json.loads(json.dumps(yaml.load(path.read_text()), default=str))
+        errors = list(validator.iter_errors(document))
+        assert not errors, (path.name, [e.message for e in errors])
+    items = [schema["$defs"][v["$ref"].split("/")[-1]] for v in schema["properties"]["actions"]["items"]["anyOf"]]
+    kinds = {next(iter(item["properties"])) for item in items}
+    assert kinds == {"withdraw", "keep", "reduce", "shift", "deploy", "alert", "backstop", "backfill", "set"}
