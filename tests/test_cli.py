@@ -114,3 +114,17 @@ def test_schema_is_valid_and_accepts_every_bundled_scenario():
     items = [schema["$defs"][v["$ref"].split("/")[-1]] for v in schema["properties"]["actions"]["items"]["anyOf"]]
     kinds = {next(iter(item["properties"])) for item in items}
     assert kinds == {"withdraw", "keep", "reduce", "shift", "deploy", "alert", "backstop", "backfill", "set"}
+
+
+def test_scenario_language_doc_is_generated_from_the_code():
+    from drawdown.scenario.docs import scenario_language_markdown
+
+    committed = (Path(__file__).resolve().parents[1] / "docs" / "scenario-language.md").read_text()
+    assert committed == scenario_language_markdown(), "run: drawdown schema --markdown > docs/scenario-language.md"
+
+
+def test_data_doc_is_generated_from_the_catalogue(data):
+    from drawdown.data.docs import data_markdown
+
+    committed = (Path(__file__).resolve().parents[1] / "docs" / "data.md").read_text()
+    assert committed == data_markdown(data), "run: drawdown data docs > docs/data.md"

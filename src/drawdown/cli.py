@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from drawdown import __version__
-from drawdown.data import BASELINE_DATE, Dataset, load_dataset
+from drawdown.data import Dataset, load_dataset
 from drawdown.errors import DrawdownError
 from drawdown.runner import run_scenario
 from drawdown.scenario import RunResult, load_scenario
@@ -152,7 +152,7 @@ def _phase_columns(dates: list[dt.date], limit: int = 8) -> list[int]:
 def _render_result(result: RunResult) -> None:
     frame = result.to_frame()
     dates = result.timeline.dates
-    columns = _phase_columns(dates)
+    columns = _phase_columns(dates, limit=max(3, min(8, (out.width - 10) // 12)))
     title = f"{result.name}: US troops by country" + (f"  (run {result.run_id})" if result.run_id else "")
     table = Table(title=title, title_justify="left", show_footer=True)
     table.add_column("country", footer="total")
@@ -168,14 +168,21 @@ def _render_result(result: RunResult) -> None:
     withdrawn = result.balance.withdrawn_totals()
     moved = {k: v for k, v in withdrawn.items() if v}
     if moved:
-        out.print("withdrawn by capability: " + ", ".join(f"{k} {v:,}" for k, v in moved.items()), highlight=False)
+        out.print("US withdrawn by capability: " + ", ".join(f"{k} {v:,}" for k, v in moved.items()), highlight=False)
+    for line in result.other_changes():
+        out.print(line, highlight=False)
     for warning in result.warnings:
         err.print(f"[yellow]warning[/]: {warning}", highlight=False)
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of the scenario language."""
+def schema(markdown: Annotated[bool, typer.Option("--markdown", help="Print the language reference as Markdown instead.")] = False) -> None:
+    """Print the JSON Schema of the scenario language (or its Markdown reference)."""
+    if markdown:
+        from drawdown.scenario.docs import scenario_language_markdown
+
+        sys.stdout.write(scenario_language_markdown())
+        return
     _print_json(json_schema())
 
 
@@ -238,6 +245,15 @@ def data_validate(data_dir: DataOption = None) -> None:
         raise DrawdownError(list(data.problems))
     counts = ", ".join(f"{name} {len(frame)}" for name, frame in data.tables.items())
     out.print(f"[green]ok[/] data {data.version} ({counts})", highlight=False)
+
+
+@data_app.command("docs")
+@user_errors
+def data_docs(data_dir: DataOption = None) -> None:
+    """Print the data reference (docs/data.md) generated from the catalogue."""
+    from drawdown.data.docs import data_markdown
+
+    sys.stdout.write(data_markdown(load_dataset(data_dir)))
 
 
 @data_app.command("show")

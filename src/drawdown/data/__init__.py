@@ -68,7 +68,13 @@ class TableSpec:
 def _read_catalogue(path: Path) -> tuple[str, dict[str, TableSpec]]:
     raw = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     tables: dict[str, TableSpec] = {}
+    allowed = {f.name for f in ColumnSpec.__dataclass_fields__.values()} - {"name"}
     for name, spec in raw["tables"].items():
+        for col, c in spec["columns"].items():
+            unknown = set(c) - allowed
+            if unknown:
+                raise DataError.single(f"table {name}, column {col}: unknown keys {sorted(unknown)} (quote "
+                                       "descriptions that contain commas)", Location(str(path)))
         columns = {
             col: ColumnSpec(
                 name=col,

@@ -57,6 +57,19 @@ class RunResult:
             })
         return out
 
+    def other_changes(self) -> list[str]:
+        """One line per non-US force added by the scenario (deployments and backfill) at the horizon."""
+        last = self.timeline.at(len(self.timeline.dates) - 1)
+        added = last[last["status"].isin(["deployed", "backfill"]) & (last["owner"] != self.balance.owner)]
+        lines = []
+        for (status, country), rows in added.groupby(["status", "country"]):
+            owners = rows.groupby("owner")["personnel"].sum().sort_values(ascending=False, kind="stable")
+            top = ", ".join(f"{o} {int(p):,}" for o, p in owners.head(3).items())
+            more = f", … ({len(owners)} nations)" if len(owners) > 3 else ""
+            verb = "deployed to" if status == "deployed" else "backfill in"
+            lines.append(f"{verb} {country} by {self.timeline.dates[-1]}: {int(owners.sum()):,} ({top}{more})")
+        return lines
+
     def to_dict(self) -> dict[str, Any]:
         from drawdown.balance import balance_summary
 

@@ -202,23 +202,23 @@ ACTIONS: dict[str, type[Action]] = {
 class Provenance(_Strict):
     """Where a scenario's idea comes from: outlet, title and date, never copied text."""
 
-    outlet: str
-    title: str
-    date: dt.date
-    url: str | None = None
-    note: str | None = None
+    outlet: str = Field(description="Publication or organisation, as printed")
+    title: str = Field(description="Headline or document title (say in note if paraphrased)")
+    date: dt.date = Field(description="Publication date")
+    url: str | None = Field(None, description="Where to read it")
+    note: str | None = Field(None, description="What the scenario takes from it; caveats")
 
 
 class ScenarioHeader(_Strict):
     """Top-level fields of a scenario file (actions are validated one by one)."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id: lower case, digits, - and _")
-    description: str = ""
-    provenance: list[Provenance] = Field(default_factory=list)
-    start: dt.date
-    horizon: dt.date
-    step: Literal["month", "quarter", "year"] = "quarter"
-    actions: list[Any] = Field(default_factory=list, description="Dated actions, applied in file order")
+    description: str = Field("", description="One line on what the scenario is")
+    provenance: list[Provenance] = Field(default_factory=list, description="Where the idea comes from")
+    start: dt.date = Field(description="First phase date; the posture in the data valid on this date is the start")
+    horizon: dt.date = Field(description="Last phase date")
+    step: Literal["month", "quarter", "year"] = Field("quarter", description="Time between phase dates")
+    actions: list[Any] = Field(default_factory=list, description="Dated actions, applied in file order (below)")
 
     @field_validator("actions", mode="before")
     @classmethod

@@ -316,6 +316,12 @@ class _Compiler:
             elif isinstance(a, Set):
                 self.check_parameter(pa)
         self.check_contradictions(reduces, withdraws, shifts)
+        first_record = min((d for d in self.data.force_elements["as_of"].dropna()), default=None)
+        if first_record and self.header.start < first_record:
+            self.warnings.append(Problem(
+                f"the scenario starts on {self.header.start}, before the oldest figure in the force tables "
+                f"({first_record}); elements without a valid_from are assumed present then",
+                self.scenario.locate(("start",)), field="start"))
 
     def check_armed(self, pa: ParsedAction, nations: list[str]) -> None:
         if not nations:
