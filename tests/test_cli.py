@@ -95,10 +95,26 @@ def test_data_commands():
     us = json.loads(drawdown("data", "show", "us", "--country", "DEU", "--as-of", "2025-11-01", "--json").stdout)
     assert sum(r["personnel"] for r in us) == 35000
     conflicts = json.loads(drawdown("data", "sources", "--conflicts", "--json").stdout)
-    assert any(r["country"] == "DEU" and r["chosen"] for r in conflicts)
-    assert any(r["country"] == "DEU" and not r["chosen"] for r in conflicts)
+    germany = [r for r in conflicts if r["table"] == "country_totals" and r["key"] == "USA/DEU"]
+    assert germany[0]["chosen"] and germany[0]["value"] == 35000  # chosen first
+    assert len(germany) > 1 and not any(r["chosen"] for r in germany[1:])
     bad = drawdown("data", "show", "nation")
     assert bad.returncode == 2 and "did you mean 'nations'" in bad.stderr
+
+
+def test_data_export(tmp_path):
+    proc = drawdown("data", "export", str(tmp_path / "x"), "--as-of", "2025-11-01")
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "x" / "manifest.json").read_text())
+    assert manifest["as_of"] == "2025-11-01" and manifest["data_version"]
+    import duckdb
+
+    total = duckdb.sql(f"SELECT sum(personnel) FROM '{tmp_path / 'x' / 'us_forces.parquet'}'").fetchall()[0][0]
+    assert 78_000 <= total <= 105_000
+    csv = drawdown("data", "export", str(tmp_path / "y"), "--format", "csv")
+    assert csv.returncode == 0 and (tmp_path / "y" / "nations.csv").exists()
+    bad = drawdown("data", "export", str(tmp_path / "z"), "--format", "xls")
+    assert bad.returncode == 2 and "unknown format" in bad.stderr
 
 
 def test_schema_is_valid_and_accepts_every_bundled_scenario():

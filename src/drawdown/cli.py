@@ -299,18 +299,33 @@ def _data_frame(data: Dataset, table: str, as_of: str | None) -> pd.DataFrame:
     return frame.drop(columns=[c for c in frame.columns if c == "table"]).reset_index(drop=True)
 
 
+@data_app.command("export")
+@user_errors
+def data_export(directory: Annotated[Path, typer.Argument(help="Directory to write into (created if missing).")],
+                fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+                as_of: Annotated[str | None, typer.Option("--as-of", help="Only force elements present on this date.")] = None,
+                data_dir: DataOption = None) -> None:
+    """Export every table (typed) as Parquet or CSV, with a manifest of the data version."""
+    from drawdown.data import export_tables
+
+    data = load_dataset(data_dir)
+    date = None
+    if as_of:
+        try:
+            date = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise DrawdownError.single(f"--as-of: '{as_of}' is not a date (YYYY-MM-DD)") from None
+    for path in export_tables(data, directory, fmt, as_of=date):
+        out.print(f"wrote {path}", highlight=False)
+
+
 @data_app.command("sources")
 @user_errors
 def data_sources(conflicts: Annotated[bool, typer.Option("--conflicts", help="Show published totals that disagree, with the chosen value.")] = False,
                  json_out: JsonOption = False, data_dir: DataOption = None) -> None:
     """List the sources behind the data (or the conflicting figures and which one is used)."""
     data = load_dataset(data_dir)
-    if conflicts:
-        totals = data.tables["country_totals"]
-        multi = totals.groupby(["owner", "country"]).filter(lambda rows: rows["personnel"].nunique() > 1)
-        frame = multi.sort_values(["owner", "country", "chosen"], ascending=[True, True, False])
-    else:
-        frame = data.sources
+    frame = data.conflicts() if conflicts else data.sources
     if json_out:
         _print_json(frame.to_dict("records"))
         return

@@ -214,6 +214,28 @@ class Dataset:
             raise KeyError(source_id)
         return {k: (None if pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}
 
+    def conflicts(self) -> pd.DataFrame:
+        """Rows of every table with a ``chosen`` column whose key has more than one published value, chosen
+        first: what ``drawdown data sources --conflicts`` shows."""
+        frames = []
+        for name, spec in self.specs.items():
+            if "chosen" not in spec.columns:
+                continue
+            frame = self.tables[name]
+            value = next(c for c in ("personnel", "value", "acquisition_usd_m") if c in frame)
+            keys = [c for c in ("owner", "country", "iso3", "class", "status", "unit_type") if c in frame]
+            multi = frame.groupby(keys).filter(lambda rows: rows[value].nunique() > 1)
+            if multi.empty:
+                continue
+            multi = multi.sort_values([*keys, "chosen"], ascending=[True] * len(keys) + [False])
+            multi = multi.rename(columns={value: "value"})
+            multi.insert(0, "table", name)
+            multi.insert(1, "key", multi[keys].astype(str).agg("/".join, axis=1))
+            frames.append(multi[["table", "key", "value", "chosen", "source", "as_of", "notes"]])
+        if not frames:
+            return pd.DataFrame(columns=["table", "key", "value", "chosen", "source", "as_of", "notes"])
+        return pd.concat(frames, ignore_index=True)
+
     def table(self, name: str) -> pd.DataFrame:
         if name not in self.tables:
             raise DataError.single(
@@ -402,6 +424,39 @@ def data_fingerprint(directory: Path, specs: Iterable[TableSpec]) -> str:
             digest.update(spec.file.encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
+
+
+def export_tables(ds: Dataset, directory: str | Path, fmt: str = "parquet", *,
+                  as_of: dt.date | None = None) -> list[Path]:
+    """Write every table to ``directory`` as Parquet (typed, via DuckDB) or CSV, plus ``manifest.json``."""
+    import json
+
+    import duckdb
+
+    if fmt not in ("parquet", "csv"):
+        raise DataError.single(f"unknown format '{fmt}'", suggestion="use parquet or csv")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    present = set(ds.forces_on(as_of)["id"]) if as_of else None
+    for name in ds.specs:
+        frame = ds.tables[name]
+        if present is not None and name in ("us_forces", "deployments"):
+            frame = frame[frame["id"].isin(present)]
+        target = directory / f"{name}.{fmt}"
+        if fmt == "csv":
+            frame.to_csv(target, index=False)
+        else:
+            con = duckdb.connect()
+            con.register("frame", frame)
+            con.execute(f"COPY frame TO '{str(target).replace(chr(39), chr(39) * 2)}' (FORMAT PARQUET)")
+            con.close()
+        written.append(target)
+    manifest = directory / "manifest.json"
+    manifest.write_text(json.dumps({"data_version": ds.version, "as_of": as_of.isoformat() if as_of else None,
+                                    "tables": {n: len(ds.tables[n]) for n in ds.specs}}, indent=2))
+    written.append(manifest)
+    return written
 
 
 _CACHE: dict[tuple[str, float], Dataset] = {}
