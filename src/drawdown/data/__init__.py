@@ -63,6 +63,8 @@ class TableSpec:
     description: str
     columns: dict[str, ColumnSpec]
     key: str | None = None
+    chosen_key: tuple[str, ...] = ()
+    chosen_rule: str = "exactly_one"
 
 
 def _read_catalogue(path: Path) -> tuple[str, dict[str, TableSpec]]:
@@ -90,7 +92,9 @@ def _read_catalogue(path: Path) -> tuple[str, dict[str, TableSpec]]:
             )
             for col, c in spec["columns"].items()
         }
-        tables[name] = TableSpec(name, spec["file"], spec.get("description", ""), columns, spec.get("key"))
+        chosen = spec.get("chosen") or {}
+        tables[name] = TableSpec(name, spec["file"], spec.get("description", ""), columns, spec.get("key"),
+                                 tuple(chosen.get("key", ())), chosen.get("rule", "exactly_one"))
     return str(raw["version"]), tables
 
 
@@ -219,11 +223,11 @@ class Dataset:
         first: what ``drawdown data sources --conflicts`` shows."""
         frames = []
         for name, spec in self.specs.items():
-            if "chosen" not in spec.columns:
+            if not spec.chosen_key:
                 continue
             frame = self.tables[name]
-            value = next(c for c in ("personnel", "value", "acquisition_usd_m") if c in frame)
-            keys = [c for c in ("owner", "country", "iso3", "class", "status", "unit_type") if c in frame]
+            value = next(c for c in ("personnel", "value", "acquisition_usd_m", "c17_loads") if c in frame)
+            keys = list(spec.chosen_key)
             multi = frame.groupby(keys).filter(lambda rows: rows[value].nunique() > 1)
             if multi.empty:
                 continue
@@ -375,17 +379,17 @@ def _check_rules(ds: Dataset, problems: list[Problem]) -> None:
                 )
             )
 
-    totals = ds.tables["country_totals"]
-    for (owner, country), rows in totals.groupby(["owner", "country"]):
-        chosen = int(rows["chosen"].fillna(False).astype(bool).sum())
-        if chosen != 1:
-            problems.append(
-                Problem(
-                    f"{owner} in {country}: {chosen} rows marked chosen; exactly one must be",
-                    _line(totals, rows.index[0]),
-                    "chosen",
-                )
-            )
+    for name, spec in ds.specs.items():
+        if not spec.chosen_key:
+            continue
+        frame = ds.tables[name]
+        for key, rows in frame.groupby(list(spec.chosen_key)):
+            chosen = int(rows["chosen"].fillna(False).astype(bool).sum())
+            wanted = "exactly one" if spec.chosen_rule == "exactly_one" else "at most one"
+            if chosen > 1 or (spec.chosen_rule == "exactly_one" and chosen != 1):
+                label = "/".join(map(str, key if isinstance(key, tuple) else (key,)))
+                problems.append(Problem(f"{label}: {chosen} rows marked chosen; {wanted} must be",
+                                        _line(frame, rows.index[0]), "chosen"))
     problems.extend(reconcile(ds))
 
 
