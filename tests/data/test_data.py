@@ -165,3 +165,40 @@ def test_non_strict_load_lists_every_problem(data_copy):
     loaded = load_dataset(data_copy, strict=False)
     assert len(loaded.problems) >= 2
     assert isinstance(loaded.tables["us_forces"], pd.DataFrame)
+
+
+def test_rand_2016_red_force_can_be_rebuilt_from_data(data):
+    """RAND RR-1253: 22 (alt. 27) Russian manoeuvre battalions in the short-warning Baltic attack."""
+    red = data.adversary_on(dt.date(2016, 1, 1), "baltic").query("owner == 'RUS' and category == 'manoeuvre'")
+    ground = red[~red["unit_type"].str.contains("heli")]
+    assert 22 <= ground["count"].sum() <= 28
+    # the sets are dated: the pre-war formations end on the eve of the 2022 invasion
+    assert data.adversary_on(dt.date(2022, 3, 1), "baltic").query("valid_to == @dt.date(2022, 2, 23)").empty
+
+
+def test_adversary_rows_name_known_theatres_and_types(data):
+    adversary = data.tables["adversary_forces"]
+    assert set(adversary["owner"]) <= {"RUS", "BLR"}
+    assert adversary["unit_type"].str.startswith("ru_").all()
+    assert {"baltic", "finland", "black_sea"} <= {t for ts in adversary["theatres"] for t in ts.split(";")}
+    estimates = data.tables["adversary_estimates"].set_index("quantity")
+    assert estimates.loc["months_to_local_war", "value"] == 6
+
+
+def test_unit_lift_and_costs_are_sourced_and_chosen_once(data):
+    for name in ("unit_lift", "unit_costs"):
+        frame = data.tables[name]
+        assert frame.groupby("unit_type")["chosen"].sum().max() == 1
+    lift = data.tables["unit_lift"].query("chosen").set_index("unit_type")
+    # an ABCT is not airliftable in practice: well over a hundred C-17 loads for its armour alone
+    assert lift.loc["abct", "c17_loads"] > 100
+    costs = data.tables["unit_costs"].query("chosen").set_index("unit_type")
+    assert costs.loc["ddg", "acquisition_usd_m"] > 1500
+
+
+def test_theatre_typo_is_caught(data_copy):
+    path = data_copy / "tables" / "adversary_forces.csv"
+    text = path.read_text()
+    path.write_text(text.replace("baltic;finland", "baltik;finland", 1))
+    with pytest.raises(DataError, match="unknown theatre 'baltik'"):
+        load_dataset(data_copy)

@@ -27,6 +27,8 @@ __all__ = ["Dataset", "load_dataset", "default_data_dir", "BASELINE_DATE"]
 
 #: The date the bundled force tables describe when no other date is asked for.
 BASELINE_DATE = dt.date(2025, 11, 1)
+#: Theatres an adversary formation can be committed to (the campaign engine's theatres).
+THEATRES = ("baltic", "poland", "finland", "black_sea")
 #: Tolerance for unit-level sums against published country totals (fraction of the total).
 RECONCILE_TOLERANCE = 0.05
 
@@ -172,6 +174,19 @@ class Dataset:
         start_ok = forces["valid_from"].isna() | (forces["valid_from"] <= date)
         end_ok = forces["valid_to"].isna() | (forces["valid_to"] >= date)
         return forces[start_ok & end_ok].reset_index(drop=True)
+
+    def adversary_on(self, date: dt.date, theatre: str | None = None) -> pd.DataFrame:
+        """Adversary rows valid on ``date`` (optionally only those that could be committed to ``theatre``),
+        with the unit type's category, strength and weight joined."""
+        forces = self.tables["adversary_forces"]
+        start_ok = forces["valid_from"].isna() | (forces["valid_from"] <= date)
+        end_ok = forces["valid_to"].isna() | (forces["valid_to"] >= date)
+        rows = forces[start_ok & end_ok]
+        if theatre is not None:
+            rows = rows[rows["theatres"].str.split(";").apply(lambda parts: theatre in parts)]
+        types = self.unit_types[["id", "category", "personnel", "power", "power_unit"]].rename(
+            columns={"id": "unit_type", "personnel": "type_personnel", "power": "type_power"})
+        return rows.merge(types, on="unit_type", how="left").reset_index(drop=True)
 
     # ---- lookups -------------------------------------------------------------------------------
     @cached_property
@@ -354,6 +369,26 @@ def _check_rules(ds: Dataset, problems: list[Problem]) -> None:
                 )
             if row["valid_from"] and row["valid_to"] and row["valid_to"] < row["valid_from"]:
                 problems.append(Problem("valid_to is before valid_from", _line(frame, index), "valid_to"))
+
+    adversary = ds.tables["adversary_forces"]
+    for index, row in adversary.iterrows():
+        for theatre in str(row["theatres"]).split(";"):
+            if theatre not in THEATRES:
+                problems.append(Problem(f"unknown theatre '{theatre}'", _line(adversary, index), "theatres",
+                                        did_you_mean(theatre, THEATRES) or f"theatres: {', '.join(THEATRES)}"))
+        if row["valid_from"] and row["valid_to"] and row["valid_to"] < row["valid_from"]:
+            problems.append(Problem("valid_to is before valid_from", _line(adversary, index), "valid_to"))
+    for name in ("equipment", "adversary_estimates"):
+        if name not in ds.tables:
+            continue
+        frame = ds.tables[name]
+        for index, row in frame.iterrows():
+            value, low, high = row.get("value"), row.get("low"), row.get("high")
+            if not pd.isna(low) and not pd.isna(high) and low > high:
+                problems.append(Problem(f"low {low} is above high {high}", _line(frame, index), "low"))
+            if not pd.isna(value) and ((not pd.isna(low) and value < low) or (not pd.isna(high) and value > high)):
+                problems.append(Problem(f"value {value} is outside its range [{low}, {high}]", _line(frame, index),
+                                        "value"))
 
     primaries = ds.sites[ds.sites["primary"].fillna(False).astype(bool)]
     for country, rows in primaries.groupby("country"):
