@@ -202,3 +202,11 @@ def test_theatre_typo_is_caught(data_copy):
     path.write_text(text.replace("baltic;finland", "baltik;finland", 1))
     with pytest.raises(DataError, match="unknown theatre 'baltik'"):
         load_dataset(data_copy)
+
+
+def test_equipment_spot_checks(data):
+    equipment = data.tables["equipment"].query("chosen and status == 'active'").set_index(["iso3", "class"])
+    assert equipment.loc[("POL", "mbt"), "value"] == 631  # Mar 2024 inventory
+    assert equipment.loc[("DEU", "gbad_long_range"), "value"] == 9  # Patriot units after three went to Ukraine
+    counts = data.tables["equipment"].groupby(["iso3", "class", "status"])["chosen"].sum()
+    assert (counts == 1).all()
