@@ -241,3 +241,14 @@ def test_random_shifts_and_withdrawals_conserve_troops(data, troops, origin, by)
           - withdraw: {{who: USA, from: [XKX, ESP], start: 2026-03-01, by: 2029-01-01}}
         """)
     assert_conserved(timeline)
+
+
+def test_forces_deployed_by_the_scenario_can_be_withdrawn_again(data):
+    timeline = timeline_of(data, """\
+        actions:
+          - deploy: {who: USA, to: POL, troops: 4700, unit_type: ibct, by: 2026-04-01}
+          - withdraw: {who: USA, from: [POL], start: 2027-01-01, by: 2028-01-01}
+        """)
+    last = timeline.at(len(timeline.dates) - 1)
+    assert last.query("owner == 'USA' and country == 'POL'").empty
+    assert_conserved(timeline)

@@ -464,8 +464,10 @@ class _Compiler:
             return sum(parts)
 
         def movable(who: str, selector: Selector) -> list[Holding]:
+            """The owner's holdings that match and are not kept, whatever brought them there (data, a shift,
+            a deployment, a backfill)."""
             return [h for h in holdings if h.owner == who and h.personnel > 0
-                    and h.status in ("in_place", "moved") and self.matches(h, selector) and not self.kept(h)]
+                    and self.matches(h, selector) and not self.kept(h)]
 
         for k, date in enumerate(dates):
             # 1. scheduled changes from the data
