@@ -63,16 +63,27 @@ def user_errors(func: F) -> F:
 
 
 def _print_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, default=_json_default, ensure_ascii=False) + "\n")
+    """Strict JSON on stdout: NaN, NaT and NA become null (json.dumps would write the invalid token NaN)."""
+    sys.stdout.write(json.dumps(_plain(document), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    if pd.isna(value):
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, (str, int, float, bool)):
+        return value
     return str(value)
 
 
@@ -121,7 +132,15 @@ def run(files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")
         data_dir: DataOption = None) -> None:
     """Run scenarios: posture timeline and force balance, recorded in the results store."""
     data = load_dataset(data_dir)
-    scenarios = [load_scenario(path) for path in files]  # parse everything first: fail before any work
+    scenarios = [load_scenario(path) for path in files]
+    problems = []
+    for scenario in scenarios:  # check every file before running any, so a bad one stores nothing
+        try:
+            scenario.timeline(data)
+        except DrawdownError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DrawdownError(problems)
     store = None if no_store else Store(store_path)
     results: list[RunResult] = []
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

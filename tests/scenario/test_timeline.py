@@ -46,7 +46,10 @@ def test_per_element_conservation(data, path):
     initial = data.forces_on(timeline.start).set_index("id")["personnel"]
     still = last.groupby("element_id")["personnel"].sum()
     gone = timeline.withdrawals.groupby("element_id")["personnel"].sum()
+    staged = set(data.force_elements["replaces"].dropna()) | set(data.force_elements.dropna(subset=["replaces"])["id"])
     for element_id, personnel in initial.items():
+        if element_id in staged:
+            continue  # later stages of the same unit: see test_staged_elements_carry_their_people_over
         assert still.get(element_id, 0) + gone.get(element_id, 0) == personnel, element_id
 
 
@@ -252,3 +255,23 @@ def test_forces_deployed_by_the_scenario_can_be_withdrawn_again(data):
     last = timeline.at(len(timeline.dates) - 1)
     assert last.query("owner == 'USA' and country == 'POL'").empty
     assert_conserved(timeline)
+
+
+def test_staged_elements_carry_their_people_over(data):
+    """The German brigade in Lithuania grows in stages; withdrawing it takes each person out once."""
+    timeline = timeline_of(data, """\
+        actions:
+          - withdraw: {who: DEU, from: [LTU], start: 2026-01-01, by: 2028-06-30}
+        """, horizon="2029-06-30")
+    brigade = data.force_elements[data.force_elements["id"].str.startswith("dep_pzbde45")]
+    peak = int(brigade["personnel"].max()) + int(data.force_elements.query("id == 'dep_efp_ltu'")["personnel"].sum())
+    withdrawn = timeline.withdrawals.query("owner == 'DEU' and country == 'LTU' and reason == 'withdrawn'")
+    assert 0 < withdrawn["personnel"].sum() <= peak
+    assert timeline.at(len(timeline.dates) - 1).query("owner == 'DEU' and country == 'LTU'").empty
+    assert_conserved(timeline)
+    # without the withdrawal, the brigade's strength follows the data stage by stage
+    base = timeline_of(data, "actions: []\n", horizon="2029-06-30")
+    for phase, date in enumerate(base.dates):
+        expected = data.forces_on(date).query("id.str.startswith('dep_pzbde45')", engine="python")["personnel"].sum()
+        got = base.at(phase).query("element_id.str.startswith('dep_pzbde45')", engine="python")["personnel"].sum()
+        assert got == expected, date

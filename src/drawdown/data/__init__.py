@@ -322,6 +322,10 @@ def _load_table(directory: Path, spec: TableSpec, problems: list[Problem]) -> pd
     return frame
 
 
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value != ""
+
+
 def _line(frame: pd.DataFrame, index: int) -> Location:
     return Location(frame.attrs.get("path", "?"), int(index) + 2)
 
@@ -369,6 +373,18 @@ def _check_rules(ds: Dataset, problems: list[Problem]) -> None:
                 )
             if row["valid_from"] and row["valid_to"] and row["valid_to"] < row["valid_from"]:
                 problems.append(Problem("valid_to is before valid_from", _line(frame, index), "valid_to"))
+            if _present(row["replaces"]):
+                previous = ds.force_elements.set_index("id")
+                if row["replaces"] not in previous.index:
+                    problems.append(Problem(f"replaces unknown element '{row['replaces']}'", _line(frame, index),
+                                            "replaces", did_you_mean(row["replaces"], previous.index)))
+                else:
+                    before = previous.loc[row["replaces"]]
+                    ends, starts = before["valid_to"], row["valid_from"]
+                    if ends is None or starts is None or pd.isna(ends) or (starts - ends).days != 1:
+                        problems.append(Problem(
+                            f"replaces '{row['replaces']}', which must end the day before this row starts "
+                            f"(it ends {ends}, this starts {starts})", _line(frame, index), "replaces"))
 
     adversary = ds.tables["adversary_forces"]
     for index, row in adversary.iterrows():

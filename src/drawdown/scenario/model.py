@@ -10,11 +10,34 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator
 
 # Codes are checked against the nations table when the scenario is compiled (with a did-you-mean), not by a
 # pattern here: "unknown country 'DEUX' (did you mean 'DEU'?)" helps more than a regular expression.
 ISO3 = Annotated[str, Field(description="ISO 3166-1 alpha-3 code from the nations table, e.g. DEU (XKX for Kosovo)")]
+
+
+#: Largest troop number an action may name (more than every army in Europe together): guards against typos.
+MAX_TROOPS = 5_000_000
+
+
+def _date_not_number(value: Any) -> Any:
+    """Refuse numbers as dates (pydantic would read 0 as 1970-01-01) and years outside 1900–2200."""
+    if isinstance(value, (bool, int, float)):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    if isinstance(value, str):
+        try:
+            parsed = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return value  # pydantic reports it with its own message
+        if not 1900 <= parsed.year <= 2200:
+            raise ValueError("expected a year between 1900 and 2200")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_not_number)]
+Troops = Annotated[int, Field(strict=True, gt=0, le=MAX_TROOPS)]
+Codes = Annotated[list[str], Field(min_length=1)]
 
 
 class _Strict(BaseModel):
@@ -28,12 +51,13 @@ class Selector(_Strict):
     squadrons in Germany. A bare code or list of codes is shorthand for ``countries``.
     """
 
-    countries: list[ISO3] | None = Field(None, description="Host nations (ISO3)")
-    sites: list[str] | None = Field(None, description="Site ids from the sites table")
-    units: list[str] | None = Field(None, description="Force element ids from the force tables")
-    unit_types: list[str] | None = Field(None, description="Unit type ids from the unit_types table")
-    groups: list[str] | None = Field(None, description="Group names from the groups table (eu, nato_europe, baltic, ...)")
-    nato_joined_after: int | None = Field(None, description="NATO members that joined after this year")
+    countries: Codes | None = Field(None, description="Host nations (ISO3)")
+    sites: Codes | None = Field(None, description="Site ids from the sites table")
+    units: Codes | None = Field(None, description="Force element ids from the force tables")
+    unit_types: Codes | None = Field(None, description="Unit type ids from the unit_types table")
+    groups: Codes | None = Field(None, description="Group names from the groups table (eu, nato_europe, baltic, ...)")
+    nato_joined_after: Annotated[int, Field(strict=True, ge=1949, le=2100)] | None = Field(
+        None, description="NATO members that joined after this year")
 
     @model_validator(mode="before")
     @classmethod
@@ -87,8 +111,8 @@ class Withdraw(Action):
     summary: ClassVar[str] = "Take an owner's forces out of Europe from the selected places, phased from start to by."
     who: ISO3 = Field("USA", description="Owner of the forces that leave")
     from_: Selector = Field(alias="from", description="Where they leave from")
-    start: dt.date | None = Field(None, description="First day of the withdrawal (default: scenario start)")
-    by: dt.date = Field(description="Date by which all selected forces have left")
+    start: Date | None = Field(None, description="First day of the withdrawal (default: scenario start)")
+    by: Date = Field(description="Date by which all selected forces have left")
     profile: Literal["linear", "step"] = Field(
         "linear", description="linear: a steady drawdown from start to by; step: everything leaves on `by`"
     )
@@ -98,10 +122,10 @@ class Keep(Action):
     kind: ClassVar[str] = "keep"
     summary: ClassVar[str] = "Protect forces from every withdraw, reduce and shift in the scenario (keep beats withdraw)."
     who: ISO3 = Field("USA", description="Owner of the forces kept")
-    countries: list[ISO3] | None = Field(None, description="Keep everything in these nations")
-    sites: list[str] | None = Field(None, description="Keep everything at these sites")
-    units: list[str] | None = Field(None, description="Keep these force elements")
-    unit_types: list[str] | None = Field(None, description="Keep every element of these types")
+    countries: Codes | None = Field(None, description="Keep everything in these nations")
+    sites: Codes | None = Field(None, description="Keep everything at these sites")
+    units: Codes | None = Field(None, description="Keep these force elements")
+    unit_types: Codes | None = Field(None, description="Keep every element of these types")
 
     @model_validator(mode="after")
     def _not_empty(self) -> Keep:
@@ -118,20 +142,21 @@ class Reduce(Action):
     summary: ClassVar[str] = "Bring an owner's troops in one nation down to a ceiling, phased from start to by."
     who: ISO3 = Field("USA", description="Owner of the forces")
     in_: ISO3 = Field(alias="in", description="Host nation")
-    to: int = Field(ge=0, description="Troops that remain in that nation on `by`")
-    start: dt.date | None = Field(None, description="First day of the reduction (default: scenario start)")
-    by: dt.date = Field(description="Date by which the ceiling is reached")
+    to: Annotated[int, Field(strict=True, ge=0, le=MAX_TROOPS)] = Field(
+        description="Troops that remain in that nation on `by`")
+    start: Date | None = Field(None, description="First day of the reduction (default: scenario start)")
+    by: Date = Field(description="Date by which the ceiling is reached")
 
 
 class Shift(Action):
     kind: ClassVar[str] = "shift"
     summary: ClassVar[str] = "Move troops within Europe from one set of places to another."
     who: ISO3 = Field("USA", description="Owner of the forces that move")
-    troops: int = Field(gt=0, description="Troops moved in all")
+    troops: Troops = Field(description="Troops moved in all")
     from_: Selector = Field(alias="from", description="Where they come from")
     to: Selector = Field(description="Where they go: countries (each country's primary site) or sites, split evenly")
-    start: dt.date | None = Field(None, description="First day of the move (default: scenario start)")
-    by: dt.date = Field(description="Date by which all have arrived")
+    start: Date | None = Field(None, description="First day of the move (default: scenario start)")
+    by: Date = Field(description="Date by which all have arrived")
 
 
 class Deploy(Action):
@@ -139,10 +164,10 @@ class Deploy(Action):
     summary: ClassVar[str] = "Send new forces of one or more nations to a place, split evenly between the nations."
     who: NationsSelector
     to: Selector = Field(description="Destination: a nation code, countries or sites")
-    troops: int = Field(gt=0, description="Troops deployed in all")
+    troops: Troops = Field(description="Troops deployed in all")
     unit_type: str = Field(description="Unit type id (e.g. mech_bde)")
-    start: dt.date | None = Field(None, description="First arrivals (default: scenario start)")
-    by: dt.date = Field(description="Date by which all have arrived")
+    start: Date | None = Field(None, description="First arrivals (default: scenario start)")
+    by: Date = Field(description="Date by which all have arrived")
     role: str | None = Field(None, description="Free text: reassurance, deterrence, training, ...")
 
 
@@ -150,12 +175,12 @@ class Alert(Action):
     kind: ClassVar[str] = "alert"
     summary: ClassVar[str] = "Put forces outside Europe on notice to deploy; they are not counted as present."
     who: ISO3 = Field("USA", description="Owner of the forces on alert")
-    troops: int = Field(gt=0, description="Troops on alert")
-    notice_days: int = Field(gt=0, description="Days from order to deployment")
+    troops: Troops = Field(description="Troops on alert")
+    notice_days: Annotated[int, Field(strict=True, gt=0, le=3650)] = Field(description="Days from order to deployment")
     origin: str = Field("CONUS", description="Where the forces are (free text, e.g. CONUS)")
     to: Selector = Field(description="Where they would go")
-    start: dt.date | None = Field(None, description="First day on alert (default: scenario start)")
-    until: dt.date | None = Field(None, description="Last day on alert (default: horizon)")
+    start: Date | None = Field(None, description="First day on alert (default: scenario start)")
+    until: Date | None = Field(None, description="Last day on alert (default: horizon)")
     unit_type: str | None = Field(None, description="Unit type id, if known")
 
 
@@ -167,8 +192,8 @@ class Backstop(Action):
     capability: Literal["air", "air_missile_defence", "isr", "lift", "tanker", "naval", "c2", "fires"] = Field(
         description="Capability category committed"
     )
-    start: dt.date | None = Field(None, description="First day (default: scenario start)")
-    until: dt.date | None = Field(None, description="Last day (default: horizon)")
+    start: Date | None = Field(None, description="First day (default: scenario start)")
+    until: Date | None = Field(None, description="Last day (default: horizon)")
 
 
 class Backfill(Action):
@@ -178,13 +203,13 @@ class Backfill(Action):
         "to each contributor's defence spending."
     )
     who: NationsSelector
-    replace: Literal["withdrawn"] | int = Field(
+    replace: Literal["withdrawn"] | Troops = Field(
         "withdrawn", description="'withdrawn' (everything withdrawn so far) or a number of troops"
     )
     of: ISO3 = Field("USA", description="Whose withdrawals are replaced")
     fraction: float = Field(1.0, gt=0, le=1, description="Share of the withdrawn forces replaced")
-    start: dt.date | None = Field(None, description="First day (default: scenario start)")
-    by: dt.date = Field(description="Date by which the replacement is complete")
+    start: Date | None = Field(None, description="First day (default: scenario start)")
+    by: Date = Field(description="Date by which the replacement is complete")
 
 
 class Set(Action):
@@ -204,7 +229,7 @@ class Provenance(_Strict):
 
     outlet: str = Field(description="Publication or organisation, as printed")
     title: str = Field(description="Headline or document title (say in note if paraphrased)")
-    date: dt.date = Field(description="Publication date")
+    date: Date = Field(description="Publication date")
     url: str | None = Field(None, description="Where to read it")
     note: str | None = Field(None, description="What the scenario takes from it; caveats")
 
@@ -215,8 +240,8 @@ class ScenarioHeader(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short id: lower case, digits, - and _")
     description: str = Field("", description="One line on what the scenario is")
     provenance: list[Provenance] = Field(default_factory=list, description="Where the idea comes from")
-    start: dt.date = Field(description="First phase date; the posture in the data valid on this date is the start")
-    horizon: dt.date = Field(description="Last phase date")
+    start: Date = Field(description="First phase date; the posture in the data valid on this date is the start")
+    horizon: Date = Field(description="Last phase date")
     step: Literal["month", "quarter", "year"] = Field("quarter", description="Time between phase dates")
     actions: list[Any] = Field(default_factory=list, description="Dated actions, applied in file order (below)")
 

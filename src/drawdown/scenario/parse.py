@@ -27,6 +27,8 @@ Path_ = tuple[str | int, ...]
 
 #: Largest scenario file we read (a scenario is a few kilobytes; this guards against mistakes and abuse).
 MAX_SCENARIO_BYTES = 1_000_000
+#: Most phases a scenario may have (50 years of months).
+MAX_PHASES = 600
 
 
 class _Constructor(RoundTripConstructor):
@@ -48,6 +50,12 @@ class Positions:
     def locate(self, path: Sequence[str | int], *, key: bool = False) -> Location:
         """Location of ``path``, or of its nearest ancestor that has one."""
         path = tuple(path)
+        if "countries" in path:  # a shorthand list (`from: [DEU, POL]`) has no `countries` key in the file
+            i = path.index("countries")
+            bare = path[:i] + path[i + 1:]
+            if bare in self.values and bare != path[:i]:
+                line, column = self.values[bare]
+                return Location(self.file, line, column)
         while True:
             table = self.keys if key else self.values
             if path in table:
@@ -168,8 +176,10 @@ def _pydantic_problems(error: ValidationError, prefix: Path_, positions: Positio
 
 
 def _allowed_fields(prefix: Path_, parent: Path_) -> list[str]:
-    from drawdown.scenario.model import Selector
+    from drawdown.scenario.model import Provenance, Selector
 
+    if parent[:1] == ("provenance",):
+        return list(Provenance.model_fields)
     if len(parent) == len(prefix):  # the action body itself, or the header
         if prefix and prefix[-1] in ACTIONS:
             cls = ACTIONS[str(prefix[-1])]
@@ -242,6 +252,12 @@ def parse_text(text: str, path: str = "<scenario>") -> ParsedScenario:
         actions.append(ParsedAction(index, action, base + (kind,), positions.locate(base + (kind,), key=True)))
 
     if header is not None:
+        months = (header.horizon.year - header.start.year) * 12 + header.horizon.month - header.start.month
+        steps = months // {"month": 1, "quarter": 3, "year": 12}[header.step]
+        if steps > MAX_PHASES:
+            problems.append(Problem(
+                f"{steps:,} phases from {header.start} to {header.horizon} by {header.step}; at most {MAX_PHASES:,}",
+                positions.locate(("horizon",)), field="horizon", suggestion="use a longer step or a nearer horizon"))
         if header.horizon <= header.start:
             problems.append(
                 Problem(

@@ -292,19 +292,17 @@ class _Compiler:
                 reduces.append(pa)
             elif isinstance(a, Shift):
                 self.check_codes(pa, a.from_, "from")
-                self.check_codes(pa, a.to, "to")
-                if a.to.units or a.to.unit_types:
-                    self.error(pa, "a destination is a place: use countries, sites or groups", ("to",))
+                self.check_destination(pa, a.to)
                 shifts.append(pa)
             elif isinstance(a, Deploy):
                 self.check_codes(pa, a.who, "who", nations=True)
-                self.check_codes(pa, a.to, "to")
+                self.check_destination(pa, a.to)
                 if a.unit_type not in self.data.unit_type_ids:
                     self.error(pa, f"unknown unit type '{a.unit_type}'", ("unit_type",),
                                did_you_mean(a.unit_type, self.data.unit_type_ids))
                 self.check_armed(pa, self.resolve_nations(a.who))
             elif isinstance(a, Alert):
-                self.check_codes(pa, a.to, "to")
+                self.check_destination(pa, a.to)
                 if a.unit_type and a.unit_type not in self.data.unit_type_ids:
                     self.error(pa, f"unknown unit type '{a.unit_type}'", ("unit_type",),
                                did_you_mean(a.unit_type, self.data.unit_type_ids))
@@ -322,6 +320,15 @@ class _Compiler:
                 f"the scenario starts on {self.header.start}, before the oldest figure in the force tables "
                 f"({first_record}); elements without a valid_from are assumed present then",
                 self.scenario.locate(("start",)), field="start"))
+
+    def check_destination(self, pa: ParsedAction, selector: Selector) -> None:
+        """A destination is a place (countries, sites, groups, accession year) that names at least one place."""
+        self.check_codes(pa, selector, "to")
+        if selector.units or selector.unit_types:
+            self.error(pa, "a destination is a place: use countries, sites or groups", ("to",),
+                       "e.g. to: {countries: [POL]} or to: {sites: [powidz]}")
+        elif not self.problems and not self.destinations(selector):
+            self.error(pa, f"the destination {selector.describe()} names no place", ("to",))
 
     def check_armed(self, pa: ParsedAction, nations: list[str]) -> None:
         if not nations:
@@ -368,6 +375,19 @@ class _Compiler:
                     self.error(second, f"contradicts the reduce at line {first.location.line}: both set {a.who} "
                                f"troops in {a.in_} over overlapping dates ({a.to:,} vs {b.to:,})", ("to",),
                                "merge them into one reduce or make their dates follow one another")
+        for reduce in reduces:
+            r: Reduce = reduce.action  # type: ignore[assignment]
+            r_start, r_by = r.window(start)  # type: ignore[misc]
+            for withdraw in withdraws:
+                w: Withdraw = withdraw.action  # type: ignore[assignment]
+                if w.who != r.who or w.from_.units or w.from_.unit_types or w.from_.sites:
+                    continue
+                w_start, w_by = w.window(start)  # type: ignore[misc]
+                probe = Holding("", r.who, "", "", "", r.in_, None, 1, 0.0, "none", "in_place", "")
+                if self.matches(probe, w.from_) and w_start <= r_by and r_start <= w_by:
+                    self.error(reduce, f"contradicts the withdraw at line {withdraw.location.line}: it keeps "
+                               f"{r.to:,} {r.who} troops in {r.in_} while that withdraw takes all of them out over "
+                               "overlapping dates", ("in",), "drop one of them, or make their dates follow one another")
         for shift in shifts:
             s: Shift = shift.action  # type: ignore[assignment]
             for withdraw in withdraws:
@@ -388,7 +408,7 @@ class _Compiler:
     def run(self) -> PostureTimeline:
         self.static_checks()
         if self.problems:
-            raise ScenarioError(self.problems)
+            raise ScenarioError(sorted(self.problems, key=_position))
         return self.simulate()
 
     # ---- simulation --------------------------------------------------------------------------
@@ -473,13 +493,19 @@ class _Compiler:
             # 1. scheduled changes from the data
             present = data.forces_on(date)
             for _, row in present.iterrows():
-                if row["id"] not in in_force:
-                    in_force.add(row["id"])
-                    h = self.new_holding(row)
-                    holdings.append(h)
-                    ledger[h.owner]["initial" if k == 0 else "scheduled_in"] += h.personnel
-                    if k:
-                        add_event(k, None, f"{h.name} ({h.element_id}) arrives per data", h.personnel)
+                if row["id"] in in_force:
+                    continue
+                in_force.add(row["id"])
+                previous = row.get("replaces")
+                if previous is not None and not pd.isna(previous) and previous in in_force:
+                    self.continue_element(k, row, previous, holdings, ledger, remove, add_event)
+                    in_force.discard(previous)
+                    continue
+                h = self.new_holding(row)
+                holdings.append(h)
+                ledger[h.owner]["initial" if k == 0 else "scheduled_in"] += h.personnel
+                if k:
+                    add_event(k, None, f"{h.name} ({h.element_id}) arrives per data", h.personnel)
             gone = in_force - set(present["id"])
             for element_id in sorted(gone):
                 in_force.discard(element_id)
@@ -490,8 +516,9 @@ class _Compiler:
                 if total:
                     add_event(k, None, f"{element_id} leaves per data (valid_to)", total)
 
-            # 2. actions in file order
-            for pa in self.scenario.actions:
+            # 2. actions in file order; backfill last, so it replaces what every other action withdrew this phase
+            ordered = sorted(self.scenario.actions, key=lambda item: isinstance(item.action, Backfill))
+            for pa in ordered:
                 a = pa.action
                 if isinstance(a, Withdraw):
                     s, b = a.window(header.start)  # type: ignore[misc]
@@ -521,7 +548,10 @@ class _Compiler:
                     if date < s:
                         continue
                     share = ramp(date, s, b)
-                    in_country = [h for h in holdings if h.owner == a.who and h.country == a.in_ and h.personnel > 0]
+                    # forces the data already schedules to leave before `by` leave by themselves: the ceiling
+                    # applies to the rest, so they are neither counted nor taken
+                    in_country = [h for h in holdings if h.owner == a.who and h.country == a.in_ and h.personnel > 0
+                                  and not self.leaves_before(h, b)]
                     current = sum(h.personnel for h in in_country)
                     if pa.index not in baseline:
                         baseline[pa.index] = current
@@ -547,13 +577,14 @@ class _Compiler:
                     progress[pa.index] = ramp(date, s, b)
                     if step_amount <= 0:
                         continue
-                    pool = movable(a.who, a.from_)
+                    places = self.destinations(a.to)
+                    pool = [h for h in movable(a.who, a.from_) if (h.country, h.site) not in places
+                            and not (h.site is None and any(c == h.country for c, _ in places))]
                     available = sum(h.personnel for h in pool)
                     if available < step_amount:
                         self.error(pa, f"shift needs {step_amount:,} {a.who} troops from {a.from_.describe()} on "
                                    f"{date} but only {available:,} are there (not kept)", ("troops",))
                         continue
-                    places = self.destinations(a.to)
                     for (country, site), amount in zip(places, _increments(before_done, done, len(places))):
                         for h, part in zip(pool, allocate(amount, [h.personnel for h in pool])):
                             if part <= 0:
@@ -598,7 +629,7 @@ class _Compiler:
                         commitments.append({"phase": k, "date": date, "owner": a.who, "for": a.for_,
                                             "capability": a.capability, "action_line": pa.location.line})
             if self.problems:
-                raise ScenarioError(self.problems)
+                raise ScenarioError(sorted(self.problems, key=_position))
 
             # 3. record
             for h in holdings:
@@ -639,6 +670,54 @@ class _Compiler:
             warnings=self.warnings,
         )
 
+    def continue_element(self, k: int, row: pd.Series, previous: str, holdings: list[Holding],
+                         ledger: dict[str, dict[str, int]], remove: Any, add_event: Any) -> None:
+        """A later stage of an element (``replaces``): its people carry over wherever they are now; only the
+        difference in strength arrives (or leaves) per the data."""
+        carried = [h for h in holdings if h.element_id == previous]
+        fresh = self.new_holding(row)
+        for h in carried:
+            h.element_id, h.name = fresh.element_id, fresh.name
+            h.power_per_person = fresh.power_per_person
+        delta = int(row["personnel"]) - int(self.elements.at[previous, "personnel"])
+        if delta > 0:
+            home = next((h for h in carried if h.status == "in_place" and h.site == fresh.site), None)
+            if home is None:
+                fresh.personnel = 0
+                holdings.append(fresh)
+                home = fresh
+            home.personnel += delta
+            ledger[fresh.owner]["scheduled_in"] += delta
+            add_event(k, None, f"{fresh.name} ({fresh.element_id}) grows by {delta:,} per data", delta)
+        elif delta < 0:
+            living = [h for h in carried if h.personnel > 0]
+            for h, part in zip(living, allocate(-delta, [h.personnel for h in living])):
+                remove(k, h, part, "scheduled", None)
+            add_event(k, None, f"{fresh.name} ({fresh.element_id}) shrinks by {-delta:,} per data", -delta)
+
+    def final_element(self, element_id: str) -> str:
+        """Follow ``replaces`` links forward to the last stage of an element."""
+        successors = self.successors
+        seen = {element_id}
+        while element_id in successors and successors[element_id] not in seen:
+            element_id = successors[element_id]
+            seen.add(element_id)
+        return element_id
+
+    @property
+    def successors(self) -> dict[str, str]:
+        if not hasattr(self, "_successors"):
+            frame = self.elements.dropna(subset=["replaces"]) if "replaces" in self.elements else self.elements[:0]
+            self._successors = {str(r["replaces"]): str(r["id"]) for _, r in frame.iterrows() if r["replaces"]}
+        return self._successors
+
+    def leaves_before(self, holding: Holding, date: dt.date) -> bool:
+        """Whether the data schedules this holding's element (its last stage) to leave before ``date``."""
+        if holding.element_id not in self.element_ids:
+            return False
+        valid_to = self.elements.at[self.final_element(holding.element_id), "valid_to"]
+        return valid_to is not None and not pd.isna(valid_to) and valid_to < date
+
     def find_or_add(self, holdings: list[Holding], source: Holding, country: str, site: str | None,
                     pa: ParsedAction) -> Holding:
         element_id = source.element_id
@@ -663,11 +742,8 @@ class _Compiler:
                 gone[(w["country"], w["site"], w["unit_type"])] += w["personnel"]
         if not gone:
             return
-        if isinstance(a.replace, int):
-            total_gone = sum(gone.values())
-            scale = min(1.0, a.replace / total_gone) if total_gone else 0.0
-        else:
-            scale = 1.0
+        total_gone = sum(gone.values())
+        cap = total_gone if a.replace == "withdrawn" else min(int(a.replace), total_gone)
         nations = [n for n in self.resolve_nations(a.who) if n != a.of]
         spending = self.data.nations.set_index("iso3")
         weights = []
@@ -678,20 +754,26 @@ class _Compiler:
         if not nations or sum(weights) == 0:
             self.error(pa, "no contributing nation with armed forces and a spending figure", ("who",))
             return
+        # the cumulative total to hold now never falls (cap and ramp never fall), so what has been added is
+        # never more than it; this phase's need is spread over the places where the gap is
+        prefix = f"backfill{pa.index}:"
+        mine = [h for h in holdings if h.element_id.startswith(prefix)]
+        have: dict[tuple[str, str | None, str], int] = defaultdict(int)
+        for h in mine:
+            have[(h.country, h.site, h.unit_type)] += h.personnel
+        need = round(cap * share) - sum(have.values())
+        if need <= 0:
+            return
+        keys = sorted(gone, key=lambda key: (key[0], key[1] or "", key[2]))
+        deficits = [max(0.0, gone[key] * cap / total_gone - have[key]) for key in keys]
         added_total = 0
-        for (country, site, unit_type), personnel in sorted(gone.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])):
-            target = round(personnel * scale * share)
-            prefix = f"backfill{pa.index}:"
-            mine = [h for h in holdings if h.element_id.startswith(prefix)
-                    and h.country == country and h.site == site and h.unit_type == unit_type]
-            have = sum(h.personnel for h in mine)
-            need = target - have
-            if need <= 0:
+        for (country, site, unit_type), amount in zip(keys, allocate(need, deficits)):
+            if amount <= 0:
                 continue
-            for nation, part in zip(nations, allocate(need, weights)):
+            for nation, part in zip(nations, allocate(amount, weights)):
                 if part <= 0:
                     continue
-                element_id = f"backfill{pa.index}:{nation}:{site or country}:{unit_type}"
+                element_id = f"{prefix}{nation}:{site or country}:{unit_type}"
                 h = next((x for x in mine if x.element_id == element_id), None)
                 if h is None:
                     h = self.type_holding(element_id, nation, f"{nation} backfill for {a.of} {unit_type}", unit_type,
@@ -703,6 +785,11 @@ class _Compiler:
                 added_total += part
         if added_total:
             add_event(k, pa, f"backfill {a.of} withdrawals by {len(nations)} nations", added_total)
+
+
+def _position(problem: Problem) -> tuple[int, int]:
+    location = problem.location
+    return (location.line or 0, location.column or 0) if location else (0, 0)
 
 
 def _increments(before: int, after: int, slots: int) -> list[int]:

@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS runs (
     status VARCHAR,
     error VARCHAR,
     pid INTEGER,
-    host VARCHAR
+    host VARCHAR  -- host:pid:process start time, to tell a dead run from a live one
 );
 CREATE TABLE IF NOT EXISTS run_summary (run_id VARCHAR PRIMARY KEY, document JSON);
 CREATE TABLE IF NOT EXISTS posture (
@@ -80,16 +80,36 @@ def default_store_path() -> Path:
     return Path(user_data_dir("drawdown", appauthor=False)) / "results.duckdb"
 
 
-def _pid_alive(pid: int | None, host: str | None) -> bool:
-    if pid is None or host != socket.gethostname():
-        return True  # cannot tell for another machine: assume alive
+def _process_start(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (Linux), so a reused pid is not mistaken for the original process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22, counted after the command name
+
+
+def _process_token() -> str:
+    start = _process_start(os.getpid())
+    return f"{socket.gethostname()}:{os.getpid()}:{start or ''}"
+
+
+def _pid_alive(token: str | None) -> bool:
+    """Whether the process that wrote ``token`` (host:pid:start) still runs; True when it cannot be told."""
+    if not token:
+        return True
+    host, _, rest = token.partition(":")
+    pid_text, _, start = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True  # cannot tell for another machine
+    pid = int(pid_text)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    return not start or _process_start(pid) == start
 
 
 class Store:
@@ -127,14 +147,31 @@ class Store:
                     suggestion="pass another file with --store",
                 ) from None
         try:
-            if not read_only:
-                con.execute(_SCHEMA)
-                con.execute(
-                    "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING", [str(SCHEMA_VERSION)]
-                )
+            self._check_schema(con, read_only)
             yield con
+        except duckdb.Error as exc:
+            raise StoreError.single(f"results store error: {str(exc).splitlines()[0]}", Location(str(self.path))) from None
         finally:
             con.close()
+
+    def _check_schema(self, con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
+        """Refuse DuckDB files that other programs made; create the schema in a new file."""
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if tables and "meta" not in tables:
+            raise StoreError.single("not a drawdown results store (a DuckDB file without drawdown's tables)",
+                                    Location(str(self.path)), suggestion="pass another file with --store")
+        if "meta" in tables:
+            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None or int(row[0]) > SCHEMA_VERSION:
+                raise StoreError.single(f"results store schema {row[0] if row else '?'} is newer than this drawdown "
+                                        f"understands ({SCHEMA_VERSION})", Location(str(self.path)),
+                                        suggestion="upgrade drawdown or use another --store")
+        if not read_only:
+            con.execute(_SCHEMA)
+            con.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
+                        [str(SCHEMA_VERSION)])
+        elif not tables:
+            raise StoreError.single("empty results store; run a scenario first", Location(str(self.path)))
 
     # ---- writing -------------------------------------------------------------------------------
     def begin_run(self, *, scenario: str, scenario_path: str, scenario_text: str, scenario_sha256: str,
@@ -146,7 +183,7 @@ class Store:
             con.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'running', NULL, ?, ?)",
                 [run_id, scenario, scenario_path, scenario_text, scenario_sha256, data_version, code_version, engine,
-                 seed, json.dumps(parameters, default=str), _now(), os.getpid(), socket.gethostname()],
+                 seed, json.dumps(parameters, default=str), _now(), os.getpid(), _process_token()],
             )
         return run_id
 
@@ -187,13 +224,15 @@ class Store:
                 "SELECT run_id, scenario, status, started_at, finished_at, seed, data_version, code_version, pid, host "
                 "FROM runs ORDER BY started_at, run_id"
             ).df()
-        dead = pd.Series([not _pid_alive(None if pd.isna(p) else int(p), h)
-                          for p, h in zip(frame["pid"], frame["host"])], index=frame.index, dtype=bool)
+        dead = pd.Series([not _pid_alive(h) for h in frame["host"]], index=frame.index, dtype=bool)
         stale = (frame["status"] == "running") & dead
         frame.loc[stale, "status"] = "interrupted"
         return frame.drop(columns=["pid", "host"])
 
     def get_run(self, run_id: str) -> dict[str, Any]:
+        if len(run_id.strip()) < 4:
+            raise StoreError.single(f"run id '{run_id}' is too short; give at least 4 characters",
+                                    suggestion="see `drawdown runs list`")
         with self.connect(read_only=True) as con:
             row = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).df()
             if row.empty:
@@ -208,7 +247,7 @@ class Store:
             record = row.iloc[0].to_dict()
             summary = con.execute("SELECT document FROM run_summary WHERE run_id = ?", [record["run_id"]]).fetchone()
         record["document"] = json.loads(summary[0]) if summary else None
-        if record["status"] == "running" and not _pid_alive(record.get("pid"), record.get("host")):
+        if record["status"] == "running" and not _pid_alive(record.get("host")):
             record["status"] = "interrupted"
         return record
 
@@ -225,7 +264,10 @@ class Store:
         if record["status"] != "complete":
             raise StoreError.single(f"run {run_id} is {record['status']}, not complete; nothing to export")
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError.single(f"cannot write there: {exc.strerror}", Location(str(directory))) from None
         written = []
         with self.connect(read_only=True) as con:
             for table in ("runs", "posture", "withdrawals", "events"):
