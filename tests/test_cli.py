@@ -144,3 +144,62 @@ def test_data_doc_is_generated_from_the_catalogue(data):
 
     committed = (Path(__file__).resolve().parents[1] / "docs" / "data.md").read_text()
     assert committed == data_markdown(data), "run: drawdown data docs > docs/data.md"
+
+
+def strict_json(text: str):
+    """json.loads that refuses NaN/Infinity, which are not JSON."""
+    def refuse(token):
+        raise ValueError(f"invalid JSON constant {token}")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("args", [
+    ("data", "show", "nations", "--json"), ("data", "show", "us", "--json"), ("data", "show", "units", "--json"),
+    ("data", "show", "equipment", "--json"), ("data", "sources", "--json"), ("data", "sources", "--conflicts", "--json"),
+])
+def test_json_output_is_strict_json(args):
+    proc = drawdown(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert strict_json(proc.stdout)
+
+
+def test_runs_json_is_strict_even_for_unfinished_runs(tmp_path):
+    store = str(tmp_path / "s.duckdb")
+    drawdown("run", str(SCENARIOS / "kosovo-exit.yaml"), "--store", store)
+    listed = drawdown("runs", "list", "--json", "--store", store)
+    runs = strict_json(listed.stdout)
+    shown = strict_json(drawdown("runs", "show", runs[0]["run_id"], "--json", "--store", store).stdout)
+    assert shown["status"] == "complete"
+
+
+def test_a_bad_file_in_a_batch_stores_nothing(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nstart: 2026-01-01\nhorizon: 2030-12-31\nactions:\n"
+                   "  - withdraw: {who: USA, from: [ISL], by: 2027-01-01}\n")
+    store = tmp_path / "s.duckdb"
+    proc = drawdown("run", str(SCENARIOS / "kosovo-exit.yaml"), str(bad), "--json", "--store", str(store))
+    assert proc.returncode == 2 and "nothing to withdraw" in proc.stderr and proc.stdout == ""
+    assert not store.exists()
+
+
+def test_foreign_duckdb_files_and_bad_export_targets_are_clear_errors(tmp_path):
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE runs (x INTEGER)")
+    con.close()
+    for args in (("runs", "list", "--store", str(other)),
+                 ("run", str(SCENARIOS / "kosovo-exit.yaml"), "--store", str(other))):
+        proc = drawdown(*args)
+        assert proc.returncode == 2 and "not a drawdown results store" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+    store = str(tmp_path / "s.duckdb")
+    run = strict_json(drawdown("run", str(SCENARIOS / "kosovo-exit.yaml"), "--json", "--store", store).stdout)
+    run_id = run["runs"][0]["run_id"]
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    proc = drawdown("runs", "export", run_id, "--parquet", str(afile), "--store", store)
+    assert proc.returncode == 2 and "cannot write there" in proc.stderr
+    short = drawdown("runs", "show", "", "--store", store)
+    assert short.returncode == 2 and "too short" in short.stderr

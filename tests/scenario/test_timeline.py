@@ -275,3 +275,121 @@ def test_staged_elements_carry_their_people_over(data):
         expected = data.forces_on(date).query("id.str.startswith('dep_pzbde45')", engine="python")["personnel"].sum()
         got = base.at(phase).query("element_id.str.startswith('dep_pzbde45')", engine="python")["personnel"].sum()
         assert got == expected, date
+
+
+# --- regressions found in review -----------------------------------------------------------------------
+def test_empty_selector_lists_are_refused(data):
+    from drawdown.errors import ScenarioError
+
+    for body in ("  - withdraw: {who: USA, from: {countries: []}, by: 2027-01-01}\n",
+                 "  - keep: {who: USA, sites: []}\n"):
+        with pytest.raises(ScenarioError, match="at least 1 item"):
+            timeline_of(data, "actions:\n" + body)
+
+
+def test_reduce_reaches_its_ceiling_despite_scheduled_departures(data_copy):
+    import csv
+
+    from drawdown.data import load_dataset
+
+    path = data_copy / "tables" / "us_forces.csv"
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    extra = dict(rows[0], id="usa_deu_rotation_test", name="test rotation", unit_type="abct", site="grafenwoehr",
+                 personnel="4000", posture="rotational", valid_from="2027-04-01", valid_to="2028-09-30", replaces="")
+    with path.open("a", newline="") as handle:
+        csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n").writerow(extra)
+    copy = load_dataset(data_copy)
+    timeline = timeline_of(copy, """\
+        actions:
+          - reduce: {who: USA, in: DEU, to: 24000, start: 2026-07-01, by: 2028-12-31}
+        """)
+    series = timeline.holdings.query("owner == 'USA' and country == 'DEU'").groupby("phase")["personnel"].sum()
+    assert series.iloc[-1] == 24000
+
+
+def test_backfill_never_exceeds_the_number_named(data):
+    timeline = timeline_of(data, """\
+        actions:
+          - withdraw: {who: USA, from: [XKX], by: 2026-04-01}
+          - withdraw: {who: USA, from: [POL], start: 2027-01-01, by: 2028-01-01}
+          - backfill: {who: [DEU, FRA], replace: 1000, by: 2026-04-01}
+        """)
+    per_phase = timeline.holdings.query("status == 'backfill'").groupby("phase")["personnel"].sum()
+    assert per_phase.max() <= 1000 and per_phase.iloc[-1] == 1000
+
+
+def test_backfill_does_not_depend_on_file_order(data):
+    def final_backfill(body):
+        timeline = timeline_of(data, body)
+        return timeline.at(len(timeline.dates) - 1).query("status == 'backfill'")["personnel"].sum()
+    after = final_backfill("actions:\n  - withdraw: {who: USA, from: [XKX], by: 2030-12-31}\n"
+                           "  - backfill: {who: [ITA], by: 2030-12-31}\n")
+    before = final_backfill("actions:\n  - backfill: {who: [ITA], by: 2030-12-31}\n"
+                            "  - withdraw: {who: USA, from: [XKX], by: 2030-12-31}\n")
+    assert after == before == 600
+
+
+def test_shift_within_a_destination_moves_only_what_leaves(data):
+    timeline = timeline_of(data, """\
+        actions:
+          - shift: {who: USA, troops: 3000, from: [POL, DEU], to: [POL], by: 2026-07-01}
+        """)
+    first, last = timeline.at(0), timeline.at(len(timeline.dates) - 1)
+    us = lambda f, c: f.query("owner == 'USA' and country == @c")["personnel"].sum()  # noqa: E731
+    assert us(last, "POL") - us(first, "POL") == 3000
+    assert us(first, "DEU") - us(last, "DEU") == 3000
+    assert last.query("status == 'moved'")["personnel"].sum() == 3000
+
+
+@pytest.mark.parametrize("body,message", [
+    ("  - deploy: {who: [FRA], to: {nato_joined_after: 2030}, troops: 500, unit_type: inf_bn, by: 2027-01-01}\n",
+     "names no place"),
+    ("  - deploy: {who: [FRA], to: {unit_types: [sbct]}, troops: 500, unit_type: inf_bn, by: 2027-01-01}\n",
+     "a destination is a place"),
+    ("  - withdraw: {who: USA, from: [DEU], by: 2029-01-01}\n"
+     "  - reduce: {who: USA, in: DEU, to: 24000, by: 2027-01-01}\n", "contradicts the withdraw at line 6"),
+    ("  - deploy: {who: [FRA], to: UKR, troops: 10000000000000000000, unit_type: inf_bn, by: 2027-01-01}\n",
+     "less than or equal to 5000000"),
+    ("  - shift: {who: USA, troops: true, from: [DEU], to: [POL], by: 2027-01-01}\n", "valid integer"),
+    ("  - withdraw: {who: USA, from: [XKX], by: 0}\n", "expected a date"),
+])
+def test_more_contradictions_and_bad_values_are_errors(data, body, message):
+    from drawdown.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match=message):
+        timeline_of(data, "actions:\n" + body)
+
+
+def test_far_future_dates_are_a_clear_error():
+    from drawdown.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="between 1900 and 2200"):
+        scenario_from_text("name: x\nstart: 9999-06-01\nhorizon: 9999-12-31\nstep: year\n", "x.yaml")
+    with pytest.raises(ScenarioError, match="phases"):
+        scenario_from_text("name: x\nstart: 1900-01-01\nhorizon: 2199-12-31\nstep: month\n", "x.yaml")
+
+
+@pytest.mark.parametrize("path", bundled_scenarios(), ids=lambda p: p.stem)
+def test_events_account_for_every_withdrawal(data, path):
+    """An independent tally: the personnel in the event log equals what the withdrawal records say left."""
+    timeline = load_scenario(path).timeline(data)
+    action_events = timeline.events.query("kind in ['withdraw', 'reduce']")["personnel"].sum()
+    withdrawn = timeline.withdrawals.query("reason == 'withdrawn'")["personnel"].sum()
+    assert action_events == withdrawn
+
+
+def test_determinism_across_hash_seeds(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2"):
+        proc = subprocess.run([sys.executable, "-m", "drawdown", "run", str(SCENARIOS / "post-1990-exit.yaml"),
+                               "--json", "--no-store"], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        outputs.append(json.loads(proc.stdout)["runs"][0])
+    assert outputs[0] == outputs[1]

@@ -578,8 +578,11 @@ class _Compiler:
                     if step_amount <= 0:
                         continue
                     places = self.destinations(a.to)
-                    pool = [h for h in movable(a.who, a.from_) if (h.country, h.site) not in places
-                            and not (h.site is None and any(c == h.country for c, _ in places))]
+                    # troops already where they are sent do not move: a named site, or anywhere in a named country
+                    to_sites = set(a.to.sites or [])
+                    to_countries = {c for c, _ in places} - {self.data.site_country(x) for x in to_sites}
+                    pool = [h for h in movable(a.who, a.from_)
+                            if h.country not in to_countries and (h.site is None or h.site not in to_sites)]
                     available = sum(h.personnel for h in pool)
                     if available < step_amount:
                         self.error(pa, f"shift needs {step_amount:,} {a.who} troops from {a.from_.describe()} on "
