@@ -116,10 +116,6 @@ class ParsedAction:
     def kind(self) -> str:
         return self.action.kind
 
-    @property
-    def label(self) -> str:
-        return f"{self.kind} (line {self.location.line})"
-
 
 @dataclass
 class ParsedScenario:

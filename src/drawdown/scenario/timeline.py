@@ -483,6 +483,13 @@ class _Compiler:
                 remove(k, h, part, "withdrawn", pa)
             return sum(parts)
 
+        def advance(pa: ParsedAction, total: int, date: dt.date) -> tuple[int, int]:
+            """Cumulative whole amounts of ``total`` an action had reached at the previous phase and reaches now."""
+            s, b = pa.action.window(header.start)  # type: ignore[misc]
+            share = ramp(date, s, b)
+            before, progress[pa.index] = progress[pa.index], share
+            return round(total * before), round(total * share)
+
         def movable(who: str, selector: Selector) -> list[Holding]:
             """The owner's holdings that match and are not kept, whatever brought them there (data, a shift,
             a deployment, a backfill)."""
@@ -570,11 +577,8 @@ class _Compiler:
                         if removed:
                             add_event(k, pa, f"reduce {a.who} in {a.in_} towards {a.to:,}", removed)
                 elif isinstance(a, Shift):
-                    s, b = a.window(header.start)  # type: ignore[misc]
-                    done = round(a.troops * ramp(date, s, b))
-                    before_done = round(a.troops * progress[pa.index])
+                    before_done, done = advance(pa, a.troops, date)
                     step_amount = done - before_done
-                    progress[pa.index] = ramp(date, s, b)
                     if step_amount <= 0:
                         continue
                     places = self.destinations(a.to)
@@ -596,11 +600,8 @@ class _Compiler:
                             self.find_or_add(holdings, h, country, site, pa).personnel += part
                     add_event(k, pa, f"shift {a.who} from {a.from_.describe()} to {a.to.describe()}", step_amount)
                 elif isinstance(a, Deploy):
-                    s, b = a.window(header.start)  # type: ignore[misc]
-                    done = round(a.troops * ramp(date, s, b))
-                    before_done = round(a.troops * progress[pa.index])
+                    before_done, done = advance(pa, a.troops, date)
                     step_amount = done - before_done
-                    progress[pa.index] = ramp(date, s, b)
                     if step_amount <= 0:
                         continue
                     nations = self.resolve_nations(a.who)
