@@ -129,7 +129,7 @@ def test_schema_is_valid_and_accepts_every_bundled_scenario():
         assert not errors, (path.name, [e.message for e in errors])
     items = [schema["$defs"][v["$ref"].split("/")[-1]] for v in schema["properties"]["actions"]["items"]["anyOf"]]
     kinds = {next(iter(item["properties"])) for item in items}
-    assert kinds == {"withdraw", "keep", "reduce", "shift", "deploy", "alert", "backstop", "backfill", "set"}
+    assert kinds == {"withdraw", "keep", "reduce", "shift", "deploy", "alert", "backstop", "backfill", "forbid", "set"}
 
 
 def test_scenario_language_doc_is_generated_from_the_code():

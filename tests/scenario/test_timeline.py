@@ -393,3 +393,23 @@ def test_determinism_across_hash_seeds(tmp_path):
         assert proc.returncode == 0, proc.stderr
         outputs.append(json.loads(proc.stdout)["runs"][0])
     assert outputs[0] == outputs[1]
+
+
+def test_forbid_catches_the_action_that_breaks_it(data):
+    from drawdown.errors import ScenarioError
+
+    ok = timeline_of(data, """\
+        actions:
+          - forbid: {who: USA, in: UKR}
+          - deploy: {who: [FRA], to: UKR, troops: 5000, unit_type: mech_bde, by: 2027-01-01}
+          - backstop: {who: USA, for: UKR, capability: air}
+        """)
+    assert ok.at(len(ok.dates) - 1).query("country == 'UKR'")["owner"].unique().tolist() == ["FRA"]
+    with pytest.raises(ScenarioError) as caught:
+        timeline_of(data, """\
+            actions:
+              - forbid: {who: USA, in: UKR}
+              - deploy: {who: USA, to: UKR, troops: 5000, unit_type: ibct, start: 2027-01-01, by: 2027-06-30}
+            """)
+    message = str(caught.value)
+    assert "t.yaml:6:" in message and "the deploy at line 7" in message and "2027-04-01" in message

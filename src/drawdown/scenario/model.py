@@ -212,6 +212,23 @@ class Backfill(Action):
     by: Date = Field(description="Date by which the replacement is complete")
 
 
+class Forbid(Action):
+    kind: ClassVar[str] = "forbid"
+    summary: ClassVar[str] = (
+        "A political limit: the owner may not have forces of these categories in these places; any action that "
+        "puts them there is an error."
+    )
+    who: ISO3 = Field("USA", description="Owner the limit applies to")
+    in_: Selector = Field(alias="in", description="Places where the forces may not be")
+    categories: Annotated[
+        list[Literal["manoeuvre", "fires", "air", "air_missile_defence", "isr", "lift", "tanker", "c2", "naval",
+                     "support"]],
+        Field(min_length=1),
+    ] = Field(["manoeuvre", "fires"], description="Capability categories forbidden (default: ground combat forces)")
+    start: Date | None = Field(None, description="First day (default: scenario start)")
+    until: Date | None = Field(None, description="Last day (default: horizon)")
+
+
 class Set(Action):
     kind: ClassVar[str] = "set"
     summary: ClassVar[str] = "Override a model parameter (see `drawdown data show parameters`)."
@@ -220,7 +237,7 @@ class Set(Action):
 
 
 ACTIONS: dict[str, type[Action]] = {
-    cls.kind: cls for cls in (Withdraw, Keep, Reduce, Shift, Deploy, Alert, Backstop, Backfill, Set)
+    cls.kind: cls for cls in (Withdraw, Keep, Reduce, Shift, Deploy, Alert, Backstop, Backfill, Forbid, Set)
 }
 
 

@@ -30,6 +30,7 @@ from drawdown.scenario.model import (
     Backfill,
     Backstop,
     Deploy,
+    Forbid,
     Keep,
     Reduce,
     Selector,
@@ -311,6 +312,8 @@ class _Compiler:
             elif isinstance(a, Backfill):
                 self.check_codes(pa, a.who, "who", nations=True)
                 self.check_nation(pa, a.of, "of")
+            elif isinstance(a, Forbid):
+                self.check_codes(pa, a.in_, "in")
             elif isinstance(a, Set):
                 self.check_parameter(pa)
         self.check_contradictions(reduces, withdraws, shifts)
@@ -632,6 +635,7 @@ class _Compiler:
                     if (a.start or header.start) <= date <= until:
                         commitments.append({"phase": k, "date": date, "owner": a.who, "for": a.for_,
                                             "capability": a.capability, "action_line": pa.location.line})
+            self.check_limits(date, holdings)
             if self.problems:
                 raise ScenarioError(sorted(self.problems, key=_position))
 
@@ -673,6 +677,21 @@ class _Compiler:
             parameters=parameters,
             warnings=self.warnings,
         )
+
+    def check_limits(self, date: dt.date, holdings: list[Holding]) -> None:
+        """Every `forbid` holds on this phase date; a breach names the action that caused it."""
+        lines = {pa.location.line: pa for pa in self.scenario.actions}
+        for pa in self.scenario.actions:
+            a = pa.action
+            if not isinstance(a, Forbid) or not (a.start or self.header.start) <= date <= (a.until or self.header.horizon):
+                continue
+            for h in holdings:
+                if h.personnel > 0 and h.owner == a.who and h.category in a.categories and self.matches(h, a.in_):
+                    cause = lines.get(h.action_line) if h.action_line else None
+                    blame = f"the {cause.kind} at line {cause.location.line}" if cause else "the data"
+                    self.error(pa, f"breached on {date}: {blame} puts {h.personnel:,} {h.owner} {h.category} troops "
+                               f"({h.unit_type}) in {h.site or h.country}", ("in",))
+                    return
 
     def continue_element(self, k: int, row: pd.Series, previous: str, holdings: list[Holding],
                          ledger: dict[str, dict[str, int]], remove: Any, add_event: Any) -> None:
