@@ -215,13 +215,17 @@ def runs_list(store_path: StoreOption = None, json_out: JsonOption = False) -> N
     if json_out:
         _print_json(frame.to_dict("records"))
         return
-    table = Table(title=f"runs in {store.path}", title_justify="left")
-    for col in ("run_id", "scenario", "status", "started_at", "seed", "data_version"):
-        table.add_column(col)
+    table = Table(title=f"runs in {store.path}", title_justify="left", box=None, pad_edge=False)
+    table.add_column("run_id", no_wrap=True)
+    table.add_column("scenario", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("started (UTC)", no_wrap=True)
+    table.add_column("seed", justify="right")
+    table.add_column("data", overflow="fold")
     for row in frame.itertuples():
         colour = {"complete": "green", "failed": "red", "interrupted": "yellow"}.get(row.status, "white")
-        table.add_row(row.run_id, row.scenario, f"[{colour}]{row.status}[/]", str(row.started_at)[:19],
-                      str(row.seed), row.data_version)
+        table.add_row(row.run_id, row.scenario, f"[{colour}]{row.status}[/]", str(row.started_at)[:16],
+                      str(row.seed), str(row.data_version).split("+")[-1])
     out.print(table)
 
 
