@@ -210,3 +210,15 @@ def test_equipment_spot_checks(data):
     assert equipment.loc[("DEU", "gbad_long_range"), "value"] == 9  # Patriot units after three went to Ukraine
     counts = data.tables["equipment"].groupby(["iso3", "class", "status"])["chosen"].sum()
     assert (counts == 1).all()
+
+
+def test_front_line_national_forces(data):
+    national = data.tables["national_forces"]
+    assert {"EST", "LVA", "LTU", "POL", "FIN"} <= set(national["owner"])
+    assert (national["owner"] == national["country"]).all()
+    assert set(national["posture"]) <= {"permanent", "rotational", "reserve"}
+    # Finland's brigades are wartime (reserve) formations; Poland's are standing
+    assert set(national.query("owner == 'FIN'")["posture"]) == {"reserve"}
+    assert "permanent" in set(national.query("owner == 'POL'")["posture"])
+    # no duplicate of the multinational rows
+    assert not set(national["id"]) & set(data.force_elements["id"])
