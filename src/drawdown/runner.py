@@ -5,8 +5,6 @@ The CLI and the web call these functions; they never compute themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from drawdown import __version__
 from drawdown.data import Dataset
 from drawdown.scenario import RunResult, Scenario
@@ -39,14 +37,3 @@ def run_scenario(scenario: Scenario, data: Dataset, *, seed: int = 0, store: Sto
             pass
         raise
     return result
-
-
-def run_many(scenarios: list[Scenario], data: Dataset, *, seed: int = 0, store: Store | None = None,
-             on_done: Callable[[RunResult], None] | None = None) -> list[RunResult]:
-    results = []
-    for scenario in scenarios:
-        result = run_scenario(scenario, data, seed=seed, store=store)
-        results.append(result)
-        if on_done:
-            on_done(result)
-    return results

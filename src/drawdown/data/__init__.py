@@ -206,12 +206,6 @@ class Dataset:
     def unit_type_ids(self) -> frozenset[str]:
         return frozenset(self.unit_types["id"])
 
-    def accession_year(self, iso3: str) -> int | None:
-        row = self.nations.loc[self.nations["iso3"] == iso3, "nato_joined"]
-        if row.empty or pd.isna(row.iloc[0]):
-            return None
-        return int(row.iloc[0])
-
     def members_joined_after(self, year: int) -> frozenset[str]:
         joined = self.nations.dropna(subset=["nato_joined"])
         return frozenset(joined.loc[joined["nato_joined"] > year, "iso3"])
@@ -226,12 +220,6 @@ class Dataset:
 
     def site_country(self, site: str) -> str:
         return str(self.sites.loc[self.sites["id"] == site, "country"].iloc[0])
-
-    def source_of(self, source_id: str) -> dict[str, Any]:
-        row = self.sources[self.sources["id"] == source_id]
-        if row.empty:
-            raise KeyError(source_id)
-        return {k: (None if pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}
 
     def conflicts(self) -> pd.DataFrame:
         """Rows of every table with a ``chosen`` column whose key has more than one published value, chosen
