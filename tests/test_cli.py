@@ -203,3 +203,17 @@ def test_foreign_duckdb_files_and_bad_export_targets_are_clear_errors(tmp_path):
     assert proc.returncode == 2 and "cannot write there" in proc.stderr
     short = drawdown("runs", "show", "", "--store", store)
     assert short.returncode == 2 and "too short" in short.stderr
+
+
+def test_data_coverage_reports_figures_and_assumptions(data):
+    proc = drawdown("data", "coverage", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = strict_json(proc.stdout)
+    assert report["equipment_active"]["POL"]["mbt"] == 631
+    assert "mbt" not in report["equipment_active"].get("ISL", {})
+    shares = {r["table"]: r for r in report["assumptions"]}
+    us = data.tables["us_forces"]
+    kinds = data.sources.set_index("id")["kind"]
+    assert shares["us_forces"]["assumption_rows"] == int((us["source"].map(kinds) == "assumption").sum())
+    human = drawdown("data", "coverage")
+    assert "nation-class cells have a figure" in human.stdout

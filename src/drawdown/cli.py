@@ -279,6 +279,38 @@ def data_docs(data_dir: DataOption = None) -> None:
     sys.stdout.write(data_markdown(load_dataset(data_dir)))
 
 
+@data_app.command("coverage")
+@user_errors
+def data_coverage(json_out: JsonOption = False, data_dir: DataOption = None) -> None:
+    """What the data covers: equipment in service by nation and class, and how much rests on assumptions."""
+    data = load_dataset(data_dir)
+    coverage = data.coverage()
+    grid, assumptions = coverage["equipment"], coverage["assumptions"]
+    if json_out:
+        _print_json({"equipment_active": {iso3: {c: v for c, v in row.items() if not pd.isna(v)}
+                                          for iso3, row in grid.iterrows()},
+                     "assumptions": assumptions.to_dict("records")})
+        return
+    short = {c: "".join(part[:3] for part in c.split("_"))[:7] for c in grid.columns}
+    table = Table(title=f"equipment in service (chosen figures; – = no public figure found), data {data.version}",
+                  title_justify="left", box=None, pad_edge=False)
+    table.add_column("nation", no_wrap=True)
+    for column in grid.columns:
+        table.add_column(short[column], justify="right", no_wrap=True)
+    for iso3, row in grid.iterrows():
+        table.add_row(iso3, *["–" if pd.isna(v) else f"{v:,.0f}" for v in row])
+    out.print(table)
+    out.print("columns: " + ", ".join(f"{v}={k}" for k, v in short.items()), highlight=False)
+    filled = int(grid.notna().sum().sum())
+    out.print(f"{filled} of {grid.size} nation-class cells have a figure.", highlight=False)
+    summary = Table(title="rows resting on declared assumptions", title_justify="left", box=None, pad_edge=False)
+    for column in assumptions.columns:
+        summary.add_column(column, justify="right" if column != "table" else "left")
+    for row in assumptions.itertuples(index=False):
+        summary.add_row(row.table, str(row.rows), str(row.assumption_rows), f"{row.assumption_share:.0%}")
+    out.print(summary)
+
+
 @data_app.command("show")
 @user_errors
 def data_show(table: Annotated[str, typer.Argument(help="nations, us, deployments, sites, units, groups, parameters, sources, totals")],

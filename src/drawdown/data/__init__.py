@@ -243,6 +243,27 @@ class Dataset:
             return pd.DataFrame(columns=["table", "key", "value", "chosen", "source", "as_of", "notes"])
         return pd.concat(frames, ignore_index=True)
 
+    def coverage(self) -> dict[str, pd.DataFrame]:
+        """What the data holds and what rests on assumptions: equipment (chosen, in service) by nation and
+        class, and per table the share of rows whose source is a declared assumption."""
+        equipment = self.tables["equipment"]
+        active = equipment[equipment["chosen"].astype(bool) & (equipment["status"] == "active")]
+        grid = active.pivot_table(index="iso3", columns="class", values="value", aggfunc="first")
+        classes = list(self.specs["equipment"].columns["class"].enum or [])
+        members = sorted(self.groups.get("nato", frozenset()) | {"UKR", "RUS", "BLR"})
+        grid = grid.reindex(index=members, columns=classes)
+        kinds = self.sources.set_index("id")["kind"]
+        rows = []
+        for name, spec in self.specs.items():
+            frame = self.tables[name]
+            column = "source" if "source" in frame else ("membership_source" if "membership_source" in frame else None)
+            if column is None or frame.empty:
+                continue
+            assumed = frame[column].map(kinds).eq("assumption").sum()
+            rows.append({"table": name, "rows": len(frame), "assumption_rows": int(assumed),
+                         "assumption_share": round(float(assumed) / len(frame), 3)})
+        return {"equipment": grid, "assumptions": pd.DataFrame(rows)}
+
     def table(self, name: str) -> pd.DataFrame:
         if name not in self.tables:
             raise DataError.single(
