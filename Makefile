@@ -24,6 +24,7 @@ demo: $(STAMP)
 	$(BIN)/drawdown validate scenarios/*.yaml
 	$(BIN)/drawdown run scenarios/*.yaml --store $(OUT)/results.duckdb
 	$(BIN)/drawdown run scenarios/*.yaml --no-store --json > $(OUT)/demo.json
+	$(BIN)/drawdown campaign scenarios/rand-2016-baltic.yaml --samples 20000 --store $(OUT)/results.duckdb
 	@echo "demo: JSON written to $(OUT)/demo.json; runs stored in $(OUT)/results.duckdb"
 
 test: $(STAMP)

@@ -217,3 +217,21 @@ def test_data_coverage_reports_figures_and_assumptions(data):
     assert shares["us_forces"]["assumption_rows"] == int((us["source"].map(kinds) == "assumption").sum())
     human = drawdown("data", "coverage")
     assert "nation-class cells have a figure" in human.stdout
+
+
+def test_campaign_json_holds_the_promised_fields(tmp_path):
+    proc = drawdown("campaign", str(SCENARIOS / "rand-2016-baltic.yaml"), "--samples", "2000", "--seed", "3",
+                    "--json", "--store", str(tmp_path / "s.duckdb"), "--require-hold-days", "2",
+                    "--probability", "0.8", "--unit-type", "armd_bn")
+    assert proc.returncode == 0, proc.stderr
+    document = strict_json(proc.stdout)
+    for key in ("theatre", "samples", "seed", "date", "time_to_objective_hours", "prob_objective_by_day",
+                "defender_units", "attacker_units", "run_id", "requirement"):
+        assert key in document
+    assert set(document["prob_objective_by_day"]["Riga"]) == {"1", "3", "7", "14"}
+    assert document["requirement"]["additional_units"] > 0
+    listed = strict_json(drawdown("runs", "list", "--json", "--store", str(tmp_path / "s.duckdb")).stdout)
+    assert [r["status"] for r in listed] == ["complete"]
+    bad = drawdown("campaign", str(SCENARIOS / "rand-2016-baltic.yaml"), "--no-store", "--require-hold-days", "2",
+                   "--unit-type", "fighter_sqn")
+    assert bad.returncode == 2 and "not a manoeuvre unit type" in bad.stderr

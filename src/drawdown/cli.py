@@ -195,6 +195,58 @@ def _render_result(result: RunResult) -> None:
 
 
 @app.command()
+@user_errors
+def campaign(file: Annotated[Path, typer.Argument(help="Scenario YAML with a contingency block.")],
+             samples: Annotated[int, typer.Option(min=100, max=10_000_000, help="Monte Carlo samples.")] = 10_000,
+             seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+             days: Annotated[int | None, typer.Option(min=1, max=90, help="Days simulated (default: the scenario's).")] = None,
+             require_hold_days: Annotated[float | None, typer.Option("--require-hold-days", help="Also find the smallest reinforcement that holds this many days.")] = None,
+             probability: Annotated[float, typer.Option(min=0.01, max=0.999, help="Confidence for --require-hold-days.")] = 0.9,
+             unit_type: Annotated[str, typer.Option(help="Unit type added by --require-hold-days.")] = "armd_bn",
+             json_out: JsonOption = False, store_path: StoreOption = None,
+             no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the run.")] = False,
+             data_dir: DataOption = None) -> None:
+    """Monte Carlo campaign: how long the objectives hold against a short-warning attack."""
+    from drawdown.runner import run_campaign
+
+    data = load_dataset(data_dir)
+    scenario = load_scenario(file)
+    require = None
+    if require_hold_days is not None:
+        require = {"hold_days": require_hold_days, "probability": probability, "unit_type": unit_type}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=samples < 50_000) as progress:
+        task = progress.add_task("sampling", total=samples)
+        document = run_campaign(scenario, data, samples=samples, seed=seed, days=days, require=require,
+                                progress=lambda n: progress.advance(task, n),
+                                store=None if no_store else Store(store_path))
+    if json_out:
+        _print_json(document)
+        return
+    table = Table(title=f"{document['scenario']}: {document['theatre']} on {document['date']} "
+                        f"({document['samples']:,} samples, seed {document['seed']}, {document['warning_days']:g} days' warning)",
+                  title_justify="left")
+    table.add_column("objective")
+    table.add_column("hours p10 / p50 / p90", justify="right")
+    for day in ("1", "3", "7", "14", "28"):
+        table.add_column(f"P(falls ≤ {day}d)", justify="right")
+    for objective, hours in document["time_to_objective_hours"].items():
+        probs = document["prob_objective_by_day"][objective]
+        fmt = lambda v: "holds" if v is None else f"{v:g}"  # noqa: E731
+        table.add_row(objective, " / ".join(fmt(hours[k]) for k in ("p10", "p50", "p90")),
+                      *[f"{probs[d]:.2f}" if d in probs else "" for d in ("1", "3", "7", "14", "28")])
+    out.print(table)
+    out.print(f"defenders (bn-eq): " + ", ".join(f"{c} {v:.1f}" for c, v in document["defenders_bn_eq_by_country"].items())
+              + f"; attackers: {document['attacker_bn_eq']:.1f} bn-eq from {document['attacker_units']:g} battalions",
+              highlight=False)
+    if "requirement" in document:
+        req = document["requirement"]
+        need = "more than 400" if req["additional_units"] is None else f"{req['additional_units']}"
+        out.print(f"to hold {req['hold_days']:g} days with probability {req['probability']:.0%}: {need} more "
+                  f"{req['unit_type']} spread over the axes", highlight=False)
+
+
+@app.command()
 def schema(markdown: Annotated[bool, typer.Option("--markdown", help="Print the language reference as Markdown instead.")] = False) -> None:
     """Print the JSON Schema of the scenario language (or its Markdown reference)."""
     if markdown:

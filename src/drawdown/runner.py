@@ -5,6 +5,9 @@ The CLI and the web call these functions; they never compute themselves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from drawdown import __version__
 from drawdown.data import Dataset
 from drawdown.scenario import RunResult, Scenario
@@ -37,3 +40,67 @@ def run_scenario(scenario: Scenario, data: Dataset, *, seed: int = 0, store: Sto
             pass
         raise
     return result
+
+
+def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, seed: int = 0, days: int | None = None,
+                 progress: Callable[[int], None] | None = None, require: dict[str, Any] | None = None,
+                 store: Store | None = None) -> dict[str, Any]:
+    """Run the scenario's `contingency` through the campaign engine; with ``require`` ({hold_days, probability,
+    unit_type}) also search for the smallest reinforcement that holds. Returns the JSON-ready document."""
+    import numpy as np
+
+    from drawdown.campaign import required_defenders, simulate
+    from drawdown.campaign.forces import coefficients, theatre_forces
+    from drawdown.errors import Location, ScenarioError
+
+    contingency = scenario.parsed.header.contingency
+    if contingency is None:
+        raise ScenarioError.single("the scenario has no contingency block", Location(scenario.parsed.path, 1, 1),
+                                   suggestion="add contingency: {theatre: baltic, date: YYYY-MM-DD}")
+    timeline = scenario.timeline(data)
+    posture = None
+    if contingency.defenders is None:
+        phase = max(i for i, d in enumerate(timeline.dates) if d <= contingency.date)
+        posture = timeline.at(phase)
+    forces = theatre_forces(data, contingency, posture)
+    warning = contingency.warning_days
+    if warning is None:
+        warning = float(timeline.parameters.get(f"campaign.{contingency.theatre}.warning_days", 7))
+    coefs = coefficients(data)
+    days = days or contingency.days
+    result = simulate(forces.axes, coefs, np.random.default_rng(seed), samples=samples, days=days,
+                      warning_days=warning, progress=progress, theatre=contingency.theatre, seed=seed)
+    document: dict[str, Any] = {
+        "scenario": scenario.name, "theatre": contingency.theatre, "samples": samples, "seed": seed,
+        "date": contingency.date.isoformat(), "days": days, "warning_days": warning,
+        **result.summary(),
+        "defender_units": forces.defender_units,
+        "defenders_bn_eq_by_country": forces.defenders_by_country,
+        "attacker_units": forces.attacker_units, "attacker_bn_eq": forces.attacker_bn_eq,
+        "axes": [{"id": a.id, "objective": a.objective, "length_km": a.length_km,
+                  "defenders_bn_eq": round(a.defenders_bn_eq, 3), "attackers_bn_eq": round(a.attackers_bn_eq, 3)}
+                 for a in forces.axes],
+        "data_version": data.version,
+    }
+    if require:
+        unit_type = str(require["unit_type"])
+        types = data.unit_types.set_index("id")
+        if unit_type not in types.index or types.at[unit_type, "power_unit"] != "bn_eq":
+            from drawdown.errors import DrawdownError, did_you_mean
+
+            raise DrawdownError.single(f"'{unit_type}' is not a manoeuvre unit type",
+                                       suggestion=did_you_mean(unit_type, types.index) or "e.g. armd_bn, mech_bde")
+        units = required_defenders(forces.axes, coefs, seed, hold_days=float(require["hold_days"]),
+                                   probability=float(require["probability"]),
+                                   unit_power=float(types.at[unit_type, "power"]), samples=min(samples, 4000),
+                                   warning_days=warning)
+        document["requirement"] = {**require, "additional_units": units,
+                                   "additional_bn_eq": None if units is None else units * float(types.at[unit_type, "power"])}
+    if store is not None:
+        parsed = scenario.parsed
+        run_id = store.begin_run(scenario=parsed.name, scenario_path=parsed.path, scenario_text=parsed.text,
+                                 scenario_sha256=parsed.sha256, data_version=data.version, code_version=__version__,
+                                 seed=seed, parameters={}, engine="campaign")
+        document["run_id"] = run_id
+        store.complete_run(run_id, {}, document)
+    return document

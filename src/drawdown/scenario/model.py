@@ -251,6 +251,30 @@ class Provenance(_Strict):
     note: str | None = Field(None, description="What the scenario takes from it; caveats")
 
 
+Theatre = Literal["baltic", "poland", "finland", "black_sea"]
+ForceList = dict[str, dict[str, Annotated[float, Field(ge=0, le=1000)]]]
+
+
+class Contingency(_Strict):
+    """A short-warning attack to test the posture against (the campaign engine)."""
+
+    theatre: Theatre = Field(description="Theatre attacked")
+    date: Date = Field(description="Day of the attack; the posture on the last phase date before it is used")
+    warning_days: Annotated[float, Field(ge=0, le=365)] | None = Field(
+        None, description="Days of warning (default: the parameter campaign.<theatre>.warning_days, else 7)")
+    days: Annotated[int, Field(strict=True, ge=1, le=90)] = Field(28, description="Days simulated")
+    defenders: ForceList | None = Field(
+        None, description="Replace the posture with these defenders: {ISO3: {unit_type: count}}")
+    add_defenders: ForceList | None = Field(
+        None, description="Add these defenders to the posture: {ISO3: {unit_type: count}}")
+    national_forces: bool = Field(True, description="Count the defending nations' standing forces (national_forces)")
+    attacker_presence: Annotated[float, Field(ge=0, le=2)] = Field(
+        1.0, description="Share of the adversary's nominal order of battle actually available")
+    attacker_date: Date | None = Field(None, description="Date of the adversary order of battle (default: date)")
+    attackers_from: Annotated[list[Literal["RUS", "BLR"]], Field(min_length=1)] = Field(
+        ["RUS", "BLR"], description="Which adversaries attack (RAND's 2016 case: RUS only)")
+
+
 class ScenarioHeader(_Strict):
     """Top-level fields of a scenario file (actions are validated one by one)."""
 
@@ -260,6 +284,7 @@ class ScenarioHeader(_Strict):
     start: Date = Field(description="First phase date; the posture in the data valid on this date is the start")
     horizon: Date = Field(description="Last phase date")
     step: Literal["month", "quarter", "year"] = Field("quarter", description="Time between phase dates")
+    contingency: Contingency | None = Field(None, description="An attack to test the posture against (campaign)")
     actions: list[Any] = Field(default_factory=list, description="Dated actions, applied in file order (below)")
 
     @field_validator("actions", mode="before")

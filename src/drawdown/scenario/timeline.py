@@ -317,12 +317,38 @@ class _Compiler:
             elif isinstance(a, Set):
                 self.check_parameter(pa)
         self.check_contradictions(reduces, withdraws, shifts)
+        self.check_contingency()
         first_record = min((d for d in self.data.force_elements["as_of"].dropna()), default=None)
         if first_record and self.header.start < first_record:
             self.warnings.append(Problem(
                 f"the scenario starts on {self.header.start}, before the oldest figure in the force tables "
                 f"({first_record}); elements without a valid_from are assumed present then",
                 self.scenario.locate(("start",)), field="start"))
+
+    def check_contingency(self) -> None:
+        contingency = self.header.contingency
+        if contingency is None:
+            return
+        base = ("contingency",)
+        if contingency.defenders is None and not self.header.start <= contingency.date <= self.header.horizon:
+            self.problems.append(Problem(
+                f"{contingency.date} is outside the scenario ({self.header.start} to {self.header.horizon})",
+                self.scenario.locate(base + ("date",)), field="contingency.date",
+                suggestion="the attack uses the posture on that date: move it inside the horizon"))
+        for key in ("defenders", "add_defenders"):
+            forces = getattr(contingency, key) or {}
+            for country, units in forces.items():
+                if country not in self.data.nation_codes:
+                    self.problems.append(Problem(f"unknown country '{country}'",
+                                                 self.scenario.locate(base + (key, country), key=True),
+                                                 field=f"contingency.{key}",
+                                                 suggestion=did_you_mean(country, self.data.nation_codes)))
+                for unit_type in units:
+                    if unit_type not in self.data.unit_type_ids:
+                        self.problems.append(Problem(f"unknown unit type '{unit_type}'",
+                                                     self.scenario.locate(base + (key, country, unit_type), key=True),
+                                                     field=f"contingency.{key}",
+                                                     suggestion=did_you_mean(unit_type, self.data.unit_type_ids)))
 
     def check_destination(self, pa: ParsedAction, selector: Selector) -> None:
         """A destination is a place (countries, sites, groups, accession year) that names at least one place."""

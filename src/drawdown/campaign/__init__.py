@@ -1,0 +1,201 @@
+"""Campaign engine: a Monte Carlo model of a short-warning attack along a theatre's axes of advance.
+
+Pure computation: it takes the forces on each axis (combat power in battalion-equivalents), the axes, the
+coefficient distributions and a ``numpy.random.Generator``, and returns time-to-objective distributions. It reads
+no files and prints nothing. Equations: ``docs/models/campaign.md``; calibration and checks:
+``docs/validation.md``.
+
+Per sample and axis, hour by hour:
+
+* normalised force ratio  rho = A / (D * theta), theta the force ratio a defence of this posture withstands
+  (planning ratios: 2.5 hasty, 3 prepared, interpolated by warning days);
+* advance  v = v_max / (1 + rho^-k), v_max = march speed * movement efficiency;
+* attrition (per hour) defender  D *= 1 - min(l_D * rho, cap_D) / 24, attacker A *= 1 - (min(l_A / rho, cap_A) + air) / 24.
+
+Everything is vectorised over samples with NumPy and processed in chunks to bound memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+DAYS_REPORTED = (1, 3, 7, 14, 28)
+#: Defender power never falls below this floor (a remnant always delays a little); avoids division by zero.
+DEFENDER_FLOOR = 0.05
+
+
+@dataclass(frozen=True)
+class Axis:
+    id: str
+    objective: str
+    length_km: float
+    defenders_bn_eq: float
+    attackers_bn_eq: float
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    """An uncertain quantity: a distribution with its source."""
+
+    name: str
+    distribution: str
+    low: float
+    high: float
+    source: str
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.distribution == "fixed" or self.low == self.high:
+            return np.full(n, self.low)
+        return rng.uniform(self.low, self.high, n)
+
+
+@dataclass
+class CampaignResult:
+    theatre: str
+    samples: int
+    seed: int
+    hours: int
+    axes: list[Axis]
+    time_to_objective: np.ndarray  # (samples, axes) hours; inf where the objective holds to the end
+    final_ratio: np.ndarray  # (samples, axes)
+    defender_losses: np.ndarray  # (samples, axes) fraction of initial power lost
+    attacker_losses: np.ndarray
+    warning_days: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def first_objective_hours(self) -> np.ndarray:
+        """Hours until the first objective falls, per sample (inf if none falls)."""
+        active = [i for i, axis in enumerate(self.axes) if axis.attackers_bn_eq > 0]
+        return self.time_to_objective[:, active].min(axis=1) if active else np.full(self.samples, np.inf)
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"time_to_objective_hours": {}, "prob_objective_by_day": {}}
+        for i, axis in enumerate(self.axes):
+            if axis.attackers_bn_eq <= 0:
+                continue
+            hours = self.time_to_objective[:, i]
+            out["time_to_objective_hours"][axis.objective] = _percentiles(hours)
+            out["prob_objective_by_day"][axis.objective] = {
+                str(d): float(np.mean(hours <= d * 24)) for d in DAYS_REPORTED if d * 24 <= self.hours
+            }
+        first = self.first_objective_hours()
+        out["first_objective_hours"] = _percentiles(first)
+        out["losses"] = {
+            axis.objective: {"defender": float(np.median(self.defender_losses[:, i])),
+                             "attacker": float(np.median(self.attacker_losses[:, i]))}
+            for i, axis in enumerate(self.axes) if axis.attackers_bn_eq > 0
+        }
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.time_to_objective, columns=[a.objective for a in self.axes])
+        frame.index.name = "sample"
+        return frame
+
+
+def _percentiles(hours: np.ndarray) -> dict[str, float | None]:
+    values = np.percentile(hours, [10, 50, 90])
+    return {k: (None if not np.isfinite(v) else round(float(v), 1)) for k, v in zip(("p10", "p50", "p90"), values)}
+
+
+def posture_ratio(warning_days: float, coefficients: dict[str, Coefficient]) -> float:
+    """Force ratio the defence withstands: hasty at no warning, prepared after ``prepared_defence_days``."""
+    hasty = coefficients["posture_hasty"].low
+    prepared = coefficients["posture_prepared"].low
+    days = coefficients["prepared_defence_days"].low
+    return hasty + (prepared - hasty) * min(1.0, max(warning_days, 0.0) / days)
+
+
+def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.random.Generator, *,
+             samples: int, days: int = 28, warning_days: float = 7.0, chunk: int = 20_000,
+             progress: Callable[[int], None] | None = None, theatre: str = "", seed: int = 0) -> CampaignResult:
+    """Run ``samples`` Monte Carlo draws of the campaign along ``axes`` for ``days`` days (hourly steps)."""
+    hours = days * 24
+    n_axes = len(axes)
+    length = np.array([a.length_km for a in axes])
+    d0 = np.maximum(np.array([a.defenders_bn_eq for a in axes]), DEFENDER_FLOOR)
+    a0 = np.array([a.attackers_bn_eq for a in axes])
+    theta = posture_ratio(warning_days, coefficients)
+
+    out_time = np.empty((samples, n_axes))
+    out_ratio = np.empty((samples, n_axes))
+    out_dloss = np.empty((samples, n_axes))
+    out_aloss = np.empty((samples, n_axes))
+    done = 0
+    while done < samples:
+        n = min(chunk, samples - done)
+        draw = {name: c.sample(rng, n)[:, None] for name, c in sorted(coefficients.items())}
+        v_max = draw["march_speed_kmh"] * draw["movement_efficiency"]
+        k = draw["advance_steepness"]
+        l_d, l_a = draw["defender_loss_per_day"] / 24, draw["attacker_loss_per_day"] / 24
+        cap_d, cap_a = draw["defender_loss_cap"] / 24, draw["attacker_loss_cap"] / 24
+        air = draw["air_attrition_per_day"] / 24
+        attackers = np.broadcast_to(a0, (n, n_axes)).copy()
+        defenders = np.broadcast_to(d0, (n, n_axes)).copy()
+        position = np.zeros((n, n_axes))
+        reached = np.full((n, n_axes), np.inf)
+        for hour in range(1, hours + 1):
+            rho = attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta)
+            with np.errstate(divide="ignore"):
+                speed = v_max / (1.0 + np.power(np.maximum(rho, 1e-9), -k))
+            position += np.where(attackers > 0, speed, 0.0)
+            newly = (position >= length) & ~np.isfinite(reached)
+            reached[newly] = hour
+            defenders *= 1.0 - np.minimum(l_d * rho, cap_d)
+            attackers *= 1.0 - (np.minimum(l_a / np.maximum(rho, 1e-9), cap_a) + air)
+            if np.isfinite(reached).all():
+                break
+        rho_end = attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta)
+        sl = slice(done, done + n)
+        out_time[sl], out_ratio[sl] = reached, rho_end
+        out_dloss[sl] = 1.0 - defenders / d0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out_aloss[sl] = np.where(a0 > 0, 1.0 - attackers / np.where(a0 > 0, a0, 1.0), 0.0)
+        done += n
+        if progress:
+            progress(n)
+    return CampaignResult(theatre, samples, seed, hours, axes, out_time, out_ratio, out_dloss, out_aloss,
+                          warning_days)
+
+
+def holds(result: CampaignResult, hold_days: float) -> np.ndarray:
+    """Per sample: no objective falls within ``hold_days``."""
+    return result.first_objective_hours() > hold_days * 24
+
+
+def required_defenders(axes: list[Axis], coefficients: dict[str, Coefficient], seed: int, *, hold_days: float,
+                       probability: float, unit_power: float, samples: int, warning_days: float,
+                       max_units: int = 400) -> int | None:
+    """Smallest number of extra units (each ``unit_power`` bn_eq, spread over the axes in proportion to the
+    attack on them) that holds every objective for ``hold_days`` with ``probability``.
+
+    Common random numbers (the same seed for every candidate) make the result monotone in the number of units,
+    so a bisection finds the smallest; None if even ``max_units`` do not suffice."""
+    weights = np.array([a.attackers_bn_eq for a in axes], dtype=float)
+    weights = weights / weights.sum() if weights.sum() > 0 else np.full(len(axes), 1.0 / len(axes))
+    days = int(np.ceil(hold_days))
+
+    def ok(units: int) -> bool:
+        reinforced = [Axis(a.id, a.objective, a.length_km, a.defenders_bn_eq + units * unit_power * w,
+                           a.attackers_bn_eq) for a, w in zip(axes, weights)]
+        result = simulate(reinforced, coefficients, np.random.default_rng(seed), samples=samples, days=days,
+                          warning_days=warning_days)
+        return float(np.mean(holds(result, hold_days))) >= probability
+
+    if ok(0):
+        return 0
+    if not ok(max_units):
+        return None
+    low, high = 0, max_units
+    while high - low > 1:
+        middle = (low + high) // 2
+        if ok(middle):
+            high = middle
+        else:
+            low = middle
+    return high

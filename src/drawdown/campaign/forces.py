@@ -1,0 +1,107 @@
+"""Who fights on each axis: defenders from the posture timeline (plus the defending nations' standing forces),
+attackers from the adversary order of battle. Works on in-memory tables only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from drawdown.campaign import Axis, Coefficient
+from drawdown.data import Dataset
+from drawdown.scenario.model import Contingency
+
+ADVERSARIES = ("RUS", "BLR")
+
+
+@dataclass
+class TheatreForces:
+    """The inputs of one campaign run, with where each number came from."""
+
+    theatre: str
+    date: dt.date
+    axes: list[Axis]
+    defenders_by_country: dict[str, float]
+    attacker_bn_eq: float
+    attacker_units: float
+    defender_units: list[dict[str, object]]
+
+
+def coefficients(data: Dataset) -> dict[str, Coefficient]:
+    return {r.name: Coefficient(r.name, r.distribution, float(r.low), float(r.high), r.source)
+            for r in data.tables["campaign_coefficients"].itertuples()}
+
+
+def _type_power(data: Dataset) -> pd.Series:
+    types = data.unit_types.set_index("id")
+    return types["power"].where(types["power_unit"] == "bn_eq", 0.0).astype(float)
+
+
+def _listed(data: Dataset, forces: dict[str, dict[str, float]]) -> list[dict[str, object]]:
+    power = _type_power(data)
+    return [{"owner": country, "country": country, "unit_type": unit_type, "count": float(count),
+             "bn_eq": float(count) * float(power.get(unit_type, 0.0)), "source": "scenario"}
+            for country, units in forces.items() for unit_type, count in units.items()]
+
+
+def theatre_forces(data: Dataset, contingency: Contingency, posture: pd.DataFrame | None) -> TheatreForces:
+    """Assemble the forces on each axis of ``contingency.theatre``.
+
+    ``posture`` is the timeline's holdings on the phase the attack falls in (None when the scenario replaces the
+    defenders). Manoeuvre power only (battalion-equivalents): fires, air and air defence enter through the
+    coefficients."""
+    theatre = data.tables["theatres"].set_index("id").loc[contingency.theatre]
+    countries = str(theatre["countries"]).split(";")
+    units: list[dict[str, object]] = []
+    if contingency.defenders is not None:
+        units += _listed(data, contingency.defenders)
+    else:
+        if posture is not None:
+            present = posture[posture["country"].isin(countries) & ~posture["owner"].isin(ADVERSARIES)
+                              & (posture["power_unit"] == "bn_eq")]
+            for row in present.itertuples():
+                units.append({"owner": row.owner, "country": row.country, "unit_type": row.unit_type,
+                              "count": None, "bn_eq": float(row.power), "source": row.element_id})
+        if contingency.national_forces:
+            units += _national(data, countries, contingency.date)
+    if contingency.add_defenders:
+        units += _listed(data, contingency.add_defenders)
+    by_country = {c: 0.0 for c in countries}
+    for unit in units:
+        if unit["country"] in by_country:
+            by_country[str(unit["country"])] += float(unit["bn_eq"])  # type: ignore[arg-type]
+
+    adversary = data.adversary_on(contingency.attacker_date or contingency.date, str(theatre["adversary_theatre"]))
+    ground = adversary[(adversary["category"] == "manoeuvre") & (adversary["power_unit"] == "bn_eq")
+                       & adversary["owner"].isin(contingency.attackers_from)]
+    attacker = float((ground["count"] * ground["type_power"]).sum()) * contingency.attacker_presence
+
+    axes_table = data.tables["axes"]
+    rows = axes_table[axes_table["theatre"] == contingency.theatre]
+    defends = {c: [r.id for r in rows.itertuples() if c in str(r.defended_by).split(";")] for c in countries}
+    axes = []
+    for row in rows.itertuples():
+        defenders = sum(by_country.get(c, 0.0) / max(len(defends.get(c, [])), 1)
+                        for c in str(row.defended_by).split(";"))
+        axes.append(Axis(row.id, row.objective, float(row.length_km), defenders,
+                         attacker * float(row.attacker_share)))
+    return TheatreForces(contingency.theatre, contingency.date, axes, by_country, attacker,
+                         float(ground["count"].sum()), units)
+
+
+def _national(data: Dataset, countries: list[str], date: dt.date) -> list[dict[str, object]]:
+    """Standing national formations valid on ``date`` (reserve formations are mobilised only with warning and are
+    left to `add_defenders`); strength from the row, else the unit type's standard strength."""
+    table = data.tables["national_forces"]
+    power = _type_power(data)
+    types = data.unit_types.set_index("id")
+    rows = table[table["country"].isin(countries) & (table["posture"] == "permanent")
+                 & (table["valid_from"].isna() | (table["valid_from"] <= date))
+                 & (table["valid_to"].isna() | (table["valid_to"] >= date))]
+    units = []
+    for row in rows.itertuples():
+        share = 1.0 if pd.isna(row.personnel) else float(row.personnel) / float(types.at[row.unit_type, "personnel"])
+        units.append({"owner": row.owner, "country": row.country, "unit_type": row.unit_type, "count": share,
+                      "bn_eq": share * float(power.get(row.unit_type, 0.0)), "source": row.id})
+    return units
