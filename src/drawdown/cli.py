@@ -236,7 +236,7 @@ def campaign(file: Annotated[Path, typer.Argument(help="Scenario YAML with a con
         table.add_row(objective, " / ".join(fmt(hours[k]) for k in ("p10", "p50", "p90")),
                       *[f"{probs[d]:.2f}" if d in probs else "" for d in ("1", "3", "7", "14", "28")])
     out.print(table)
-    out.print(f"defenders (bn-eq): " + ", ".join(f"{c} {v:.1f}" for c, v in document["defenders_bn_eq_by_country"].items())
+    out.print("defenders (bn-eq): " + ", ".join(f"{c} {v:.1f}" for c, v in document["defenders_bn_eq_by_country"].items())
               + f"; attackers: {document['attacker_bn_eq']:.1f} bn-eq from {document['attacker_units']:g} battalions",
               highlight=False)
     if "requirement" in document:
