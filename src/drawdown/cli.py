@@ -200,7 +200,7 @@ def campaign(file: Annotated[Path, typer.Argument(help="Scenario YAML with a con
              samples: Annotated[int, typer.Option(min=100, max=10_000_000, help="Monte Carlo samples.")] = 10_000,
              seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
              days: Annotated[int | None, typer.Option(min=1, max=90, help="Days simulated (default: the scenario's).")] = None,
-             require_hold_days: Annotated[float | None, typer.Option("--require-hold-days", help="Also find the smallest reinforcement that holds this many days.")] = None,
+             require_hold_days: Annotated[float | None, typer.Option("--require-hold-days", min=0.1, max=90, help="Also find the smallest reinforcement that holds this many days (searched on at most 4,000 samples).")] = None,
              probability: Annotated[float, typer.Option(min=0.01, max=0.999, help="Confidence for --require-hold-days.")] = 0.9,
              unit_type: Annotated[str, typer.Option(help="Unit type added by --require-hold-days.")] = "armd_bn",
              json_out: JsonOption = False, store_path: StoreOption = None,
@@ -237,7 +237,7 @@ def campaign(file: Annotated[Path, typer.Argument(help="Scenario YAML with a con
                       *[f"{probs[d]:.2f}" if d in probs else "" for d in ("1", "3", "7", "14", "28")])
     out.print(table)
     out.print("defenders (bn-eq): " + ", ".join(f"{c} {v:.1f}" for c, v in document["defenders_bn_eq_by_country"].items())
-              + f"; attackers: {document['attacker_bn_eq']:.1f} bn-eq from {document['attacker_units']:g} battalions",
+              + f"; attackers: {document['attacker_bn_eq']:.1f} bn-eq from {document['attacker_units']:g} units",
               highlight=False)
     if "requirement" in document:
         req = document["requirement"]

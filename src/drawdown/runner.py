@@ -63,6 +63,17 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
         phase = max(i for i, d in enumerate(timeline.dates) if d <= contingency.date)
         posture = timeline.at(phase)
     forces = theatre_forces(data, contingency, posture)
+    outside = sorted(set(contingency.add_defenders or {}) - set(forces.defenders_by_country))
+    if outside:
+        raise ScenarioError.single(
+            f"add_defenders names {', '.join(outside)}, which defend no axis of {contingency.theatre}",
+            scenario.parsed.locate(("contingency", "add_defenders")), field="contingency.add_defenders",
+            suggestion="defending nations: " + ", ".join(forces.defenders_by_country))
+    if not any(a.attackers_bn_eq > 0 for a in forces.axes):
+        raise ScenarioError.single(
+            f"no attacking force on any axis of {contingency.theatre} (no axes in the data, no adversary forces "
+            "valid then, or attacker_presence 0)", scenario.parsed.locate(("contingency", "theatre")),
+            field="contingency.theatre")
     warning = contingency.warning_days
     if warning is None:
         warning = float(timeline.parameters.get(f"campaign.{contingency.theatre}.warning_days", 7))

@@ -65,6 +65,8 @@ def test_heavier_attack_is_faster_and_no_attack_takes_nothing(data):
 
 
 def test_removing_us_forces_from_the_baltic_states_never_strengthens_the_defence(data):
+    from drawdown.campaign.forces import theatre_forces
+
     contingency = "contingency: {theatre: baltic, date: 2029-06-30, days: 14}\n"
     header = "start: 2026-01-01\nhorizon: 2030-12-31\nstep: quarter\n"
     status_quo = scenario_from_text("name: sq\n" + header + contingency + "actions: []\n", "sq.yaml")
@@ -72,13 +74,46 @@ def test_removing_us_forces_from_the_baltic_states_never_strengthens_the_defence
         actions:
           - withdraw: {who: USA, from: {groups: [baltic, eastern_flank]}, start: 2026-07-01, by: 2028-12-31}
         """), "ex.yaml")
-    kept = run_campaign(status_quo, data, samples=2000, seed=5)
-    left = run_campaign(exit_, data, samples=2000, seed=5)
+
+    def forces(scenario):
+        timeline = scenario.timeline(data)
+        phase = max(i for i, d in enumerate(timeline.dates) if d <= scenario.parsed.header.contingency.date)
+        return theatre_forces(data, scenario.parsed.header.contingency, timeline.at(phase))
+
+    kept, left = forces(status_quo), forces(exit_)
+    assert sum(left.defenders_by_country.values()) < sum(kept.defenders_by_country.values())
     for country in ("EST", "LVA", "LTU"):
-        assert left["defenders_bn_eq_by_country"][country] <= kept["defenders_bn_eq_by_country"][country]
-    for objective, hours in left["time_to_objective_hours"].items():
-        before = kept["time_to_objective_hours"][objective]["p50"]
-        assert hours["p50"] is not None and (before is None or hours["p50"] <= before)
+        assert left.defenders_by_country[country] <= kept.defenders_by_country[country]
+    a = simulate(kept.axes, coefficients(data), np.random.default_rng(5), samples=2000, days=14, warning_days=7)
+    b = simulate(left.axes, coefficients(data), np.random.default_rng(5), samples=2000, days=14, warning_days=7)
+    assert (b.time_to_objective <= a.time_to_objective).all()  # every sample, every axis (Vilnius included)
+    assert (b.time_to_objective < a.time_to_objective).any()
+
+
+def test_an_idle_axis_changes_nothing_on_the_others(data):
+    plain = run(data, samples=1000)
+    idle = run(data, BASE + [Axis("idle", "Nowhere", 100, 3.0, 0.0)], samples=1000)
+    assert np.array_equal(plain.time_to_objective, idle.time_to_objective[:, :2])
+    assert np.allclose(plain.defender_losses, idle.defender_losses[:, :2])
+
+
+def test_percentiles_never_mix_a_time_with_holds():
+    from drawdown.campaign import _percentiles
+
+    assert _percentiles(np.array([1.0, 2.0, np.inf])) == {"p10": 1.0, "p50": 2.0, "p90": None}
+
+
+@pytest.mark.parametrize("contingency,message", [
+    ("{theatre: baltic, date: 2026-06-01, add_defenders: {USA: {armd_bn: 10}}}", "defend no axis of baltic"),
+    ("{theatre: finland, date: 2026-06-01}", "no attacking force"),
+    ("{theatre: baltic, date: 2026-06-01, attacker_presence: 0}", "no attacking force"),
+])
+def test_contingencies_that_cannot_be_fought_are_clear_errors(data, contingency, message):
+    from drawdown.errors import ScenarioError
+
+    text = f"name: c\nstart: 2026-01-01\nhorizon: 2027-01-01\ncontingency: {contingency}\n"
+    with pytest.raises(ScenarioError, match=message):
+        run_campaign(scenario_from_text(text, "c.yaml"), data, samples=200)
 
 
 def test_requirement_search_finds_the_smallest_force(data):

@@ -99,7 +99,8 @@ class CampaignResult:
 
 
 def _percentiles(hours: np.ndarray) -> dict[str, float | None]:
-    values = np.percentile(hours, [10, 50, 90])
+    """p10/p50/p90 as sample values (no interpolation, so a percentile is never a mix of a time and 'holds')."""
+    values = np.percentile(hours, [10, 50, 90], method="inverted_cdf")
     return {k: (None if not np.isfinite(v) else round(float(v), 1)) for k, v in zip(("p10", "p50", "p90"), values)}
 
 
@@ -139,16 +140,17 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
         defenders = np.broadcast_to(d0, (n, n_axes)).copy()
         position = np.zeros((n, n_axes))
         reached = np.full((n, n_axes), np.inf)
+        attacked = a0 > 0
         for hour in range(1, hours + 1):
+            fighting = ~np.isfinite(reached) & attacked  # an axis freezes once its objective has fallen
             rho = attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta)
-            with np.errstate(divide="ignore"):
-                speed = v_max / (1.0 + np.power(np.maximum(rho, 1e-9), -k))
-            position += np.where(attackers > 0, speed, 0.0)
-            newly = (position >= length) & ~np.isfinite(reached)
+            speed = v_max / (1.0 + np.power(np.maximum(rho, 1e-9), -k))
+            position += np.where(fighting, speed, 0.0)
+            newly = fighting & (position >= length)
             reached[newly] = hour
-            defenders *= 1.0 - np.minimum(l_d * rho, cap_d)
-            attackers *= 1.0 - (np.minimum(l_a / np.maximum(rho, 1e-9), cap_a) + air)
-            if np.isfinite(reached).all():
+            defenders *= np.where(fighting, 1.0 - np.minimum(l_d * rho, cap_d), 1.0)
+            attackers *= np.where(fighting, 1.0 - (np.minimum(l_a / np.maximum(rho, 1e-9), cap_a) + air), 1.0)
+            if not fighting.any():
                 break
         rho_end = attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta)
         sl = slice(done, done + n)

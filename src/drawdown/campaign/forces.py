@@ -52,7 +52,10 @@ def theatre_forces(data: Dataset, contingency: Contingency, posture: pd.DataFram
     defenders). Manoeuvre power only (battalion-equivalents): fires, air and air defence enter through the
     coefficients."""
     theatre = data.tables["theatres"].set_index("id").loc[contingency.theatre]
-    countries = str(theatre["countries"]).split(";")
+    axes_table = data.tables["axes"]
+    rows = axes_table[axes_table["theatre"] == contingency.theatre]
+    countries = list(dict.fromkeys(str(theatre["countries"]).split(";")
+                                   + [c for r in rows.itertuples() for c in str(r.defended_by).split(";")]))
     units: list[dict[str, object]] = []
     if contingency.defenders is not None:
         units += _listed(data, contingency.defenders)
@@ -75,19 +78,23 @@ def theatre_forces(data: Dataset, contingency: Contingency, posture: pd.DataFram
     adversary = data.adversary_on(contingency.attacker_date or contingency.date, str(theatre["adversary_theatre"]))
     ground = adversary[(adversary["category"] == "manoeuvre") & (adversary["power_unit"] == "bn_eq")
                        & adversary["owner"].isin(contingency.attackers_from)]
-    attacker = float((ground["count"] * ground["type_power"]).sum()) * contingency.attacker_presence
+    presence = contingency.attacker_presence
+    by_owner = {owner: float((g["count"] * g["type_power"]).sum()) * presence for owner, g in ground.groupby("owner")}
 
-    axes_table = data.tables["axes"]
-    rows = axes_table[axes_table["theatre"] == contingency.theatre]
     defends = {c: [r.id for r in rows.itertuples() if c in str(r.defended_by).split(";")] for c in countries}
+    # each attacking nation splits its force over the axes it attacks along, by their shares
+    shares = {owner: sum(float(r.attacker_share) for r in rows.itertuples()
+                         if owner in str(r.attackers_from).split(";")) for owner in by_owner}
     axes = []
     for row in rows.itertuples():
         defenders = sum(by_country.get(c, 0.0) / max(len(defends.get(c, [])), 1)
                         for c in str(row.defended_by).split(";"))
-        axes.append(Axis(row.id, row.objective, float(row.length_km), defenders,
-                         attacker * float(row.attacker_share)))
-    return TheatreForces(contingency.theatre, contingency.date, axes, by_country, attacker,
-                         float(ground["count"].sum()), units)
+        attackers = sum(power * float(row.attacker_share) / shares[owner]
+                        for owner, power in by_owner.items()
+                        if owner in str(row.attackers_from).split(";") and shares[owner] > 0)
+        axes.append(Axis(row.id, row.objective, float(row.length_km), defenders, attackers))
+    return TheatreForces(contingency.theatre, contingency.date, axes, by_country, sum(by_owner.values()),
+                         float(ground["count"].sum()) * presence, units)
 
 
 def _national(data: Dataset, countries: list[str], date: dt.date) -> list[dict[str, object]]:
