@@ -8,7 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from drawdown import __version__
+from drawdown.campaign import required_defenders, simulate
+from drawdown.campaign.forces import coefficients, theatre_forces
+from drawdown.errors import DrawdownError, Location, ScenarioError, did_you_mean
 from drawdown.data import Dataset
 from drawdown.scenario import RunResult, Scenario
 from drawdown.store import Store
@@ -47,12 +52,6 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
                  store: Store | None = None) -> dict[str, Any]:
     """Run the scenario's `contingency` through the campaign engine; with ``require`` ({hold_days, probability,
     unit_type}) also search for the smallest reinforcement that holds. Returns the JSON-ready document."""
-    import numpy as np
-
-    from drawdown.campaign import required_defenders, simulate
-    from drawdown.campaign.forces import coefficients, theatre_forces
-    from drawdown.errors import Location, ScenarioError
-
     contingency = scenario.parsed.header.contingency
     if contingency is None:
         raise ScenarioError.single("the scenario has no contingency block", Location(scenario.parsed.path, 1, 1),
@@ -97,8 +96,6 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
         unit_type = str(require["unit_type"])
         types = data.unit_types.set_index("id")
         if unit_type not in types.index or types.at[unit_type, "power_unit"] != "bn_eq":
-            from drawdown.errors import DrawdownError, did_you_mean
-
             raise DrawdownError.single(f"'{unit_type}' is not a manoeuvre unit type",
                                        suggestion=did_you_mean(unit_type, types.index) or "e.g. armd_bn, mech_bde")
         units = required_defenders(forces.axes, coefs, seed, hold_days=float(require["hold_days"]),
