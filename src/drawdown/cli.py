@@ -226,16 +226,19 @@ def campaign(file: Annotated[Path, typer.Argument(help="Scenario YAML with a con
     table = Table(title=f"{document['scenario']}: {document['theatre']} on {document['date']} "
                         f"({document['samples']:,} samples, seed {document['seed']}, {document['warning_days']:g} days' warning)",
                   title_justify="left")
-    table.add_column("objective")
-    table.add_column("hours p10 / p50 / p90", justify="right")
-    for day in ("1", "3", "7", "14", "28"):
-        table.add_column(f"P(falls ≤ {day}d)", justify="right")
+    days_shown = [d for d in ("1", "3", "7", "14", "28")
+                  if any(d in probs for probs in document["prob_objective_by_day"].values())]
+    table.add_column("objective", no_wrap=True)
+    table.add_column("hours p10/p50/p90", justify="right", no_wrap=True)
+    for day in days_shown:
+        table.add_column(f"P ≤{day}d", justify="right", no_wrap=True)
     for objective, hours in document["time_to_objective_hours"].items():
         probs = document["prob_objective_by_day"][objective]
         fmt = lambda v: "holds" if v is None else f"{v:g}"  # noqa: E731
-        table.add_row(objective, " / ".join(fmt(hours[k]) for k in ("p10", "p50", "p90")),
-                      *[f"{probs[d]:.2f}" if d in probs else "" for d in ("1", "3", "7", "14", "28")])
+        table.add_row(objective, "/".join(fmt(hours[k]) for k in ("p10", "p50", "p90")),
+                      *[f"{probs[d]:.2f}" for d in days_shown])
     out.print(table)
+    out.print("P ≤Nd: probability the objective has fallen by day N", highlight=False)
     out.print("defenders (bn-eq): " + ", ".join(f"{c} {v:.1f}" for c, v in document["defenders_bn_eq_by_country"].items())
               + f"; attackers: {document['attacker_bn_eq']:.1f} bn-eq from {document['attacker_units']:g} units",
               highlight=False)
