@@ -369,8 +369,17 @@ def _check_rules(ds: Dataset, problems: list[Problem]) -> None:
         if row["kind"] == "assumption" and not row["notes"]:
             problems.append(Problem("an assumption needs its reasoning in notes", _line(sources, index), "notes"))
 
+    for name, spec in ds.specs.items():  # every dated table
+        if "valid_from" not in spec.columns or "valid_to" not in spec.columns:
+            continue
+        frame = ds.tables[name]
+        for index, row in frame.iterrows():
+            if row["valid_from"] and row["valid_to"] and row["valid_to"] < row["valid_from"]:
+                problems.append(Problem("valid_to is before valid_from", _line(frame, index), "valid_to"))
+
     site_country = dict(zip(ds.sites["id"], ds.sites["country"]))
-    for table in ("us_forces", "deployments"):
+    previous = ds.force_elements.set_index("id")
+    for table in ("us_forces", "deployments", "national_forces"):
         frame = ds.tables[table]
         for index, row in frame.iterrows():
             expected = site_country.get(row["site"])
@@ -380,10 +389,7 @@ def _check_rules(ds: Dataset, problems: list[Problem]) -> None:
                         f"site '{row['site']}' is in {expected}, not {row['country']}", _line(frame, index), "country"
                     )
                 )
-            if row["valid_from"] and row["valid_to"] and row["valid_to"] < row["valid_from"]:
-                problems.append(Problem("valid_to is before valid_from", _line(frame, index), "valid_to"))
-            if _present(row["replaces"]):
-                previous = ds.force_elements.set_index("id")
+            if _present(row.get("replaces")):
                 if row["replaces"] not in previous.index:
                     problems.append(Problem(f"replaces unknown element '{row['replaces']}'", _line(frame, index),
                                             "replaces", did_you_mean(row["replaces"], previous.index)))
@@ -401,8 +407,6 @@ def _check_rules(ds: Dataset, problems: list[Problem]) -> None:
             if theatre not in THEATRES:
                 problems.append(Problem(f"unknown theatre '{theatre}'", _line(adversary, index), "theatres",
                                         did_you_mean(theatre, THEATRES) or f"theatres: {', '.join(THEATRES)}"))
-        if row["valid_from"] and row["valid_to"] and row["valid_to"] < row["valid_from"]:
-            problems.append(Problem("valid_to is before valid_from", _line(adversary, index), "valid_to"))
     for name in ("equipment", "adversary_estimates"):
         if name not in ds.tables:
             continue
@@ -503,6 +507,7 @@ def export_tables(ds: Dataset, directory: str | Path, fmt: str = "parquet", *,
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     present = set(ds.forces_on(as_of)["id"]) if as_of else None
+    con = duckdb.connect() if fmt == "parquet" else None
     for name in ds.specs:
         frame = ds.tables[name]
         if present is not None and name in ("us_forces", "deployments"):
@@ -511,11 +516,12 @@ def export_tables(ds: Dataset, directory: str | Path, fmt: str = "parquet", *,
         if fmt == "csv":
             frame.to_csv(target, index=False)
         else:
-            con = duckdb.connect()
             con.register("frame", frame)
             con.execute(f"COPY frame TO '{str(target).replace(chr(39), chr(39) * 2)}' (FORMAT PARQUET)")
-            con.close()
+            con.unregister("frame")
         written.append(target)
+    if con is not None:
+        con.close()
     manifest = directory / "manifest.json"
     manifest.write_text(json.dumps({"data_version": ds.version, "as_of": as_of.isoformat() if as_of else None,
                                     "tables": {n: len(ds.tables[n]) for n in ds.specs}}, indent=2))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -352,11 +353,12 @@ class _Compiler:
 
     def check_destination(self, pa: ParsedAction, selector: Selector) -> None:
         """A destination is a place (countries, sites, groups, accession year) that names at least one place."""
+        known = len(self.problems)
         self.check_codes(pa, selector, "to")
         if selector.units or selector.unit_types:
             self.error(pa, "a destination is a place: use countries, sites or groups", ("to",),
                        "e.g. to: {countries: [POL]} or to: {sites: [powidz]}")
-        elif not self.problems and not self.destinations(selector):
+        elif len(self.problems) == known and not self.destinations(selector):  # unknown codes already said
             self.error(pa, f"the destination {selector.describe()} names no place", ("to",))
 
     def check_armed(self, pa: ParsedAction, nations: list[str]) -> None:
@@ -753,12 +755,11 @@ class _Compiler:
             seen.add(element_id)
         return element_id
 
-    @property
+    @cached_property
     def successors(self) -> dict[str, str]:
-        if not hasattr(self, "_successors"):
-            frame = self.elements.dropna(subset=["replaces"]) if "replaces" in self.elements else self.elements[:0]
-            self._successors = {str(r["replaces"]): str(r["id"]) for _, r in frame.iterrows() if r["replaces"]}
-        return self._successors
+        """Element id → the id of the later stage that ``replaces`` it."""
+        frame = self.elements.dropna(subset=["replaces"])
+        return {str(r["replaces"]): str(r["id"]) for _, r in frame.iterrows() if r["replaces"]}
 
     def leaves_before(self, holding: Holding, date: dt.date) -> bool:
         """Whether the data schedules this holding's element (its last stage) to leave before ``date``."""
