@@ -1,19 +1,20 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   create .venv, install, run every bundled scenario on the bundled data
 #   make test   same set-up, then the whole test suite
+#   make bench  speed and memory benchmarks, written to bench/results.md (never part of the tests)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: demo test venv clean lint
+.PHONY: demo test bench venv clean lint
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,fast]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -29,6 +30,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+	@echo "bench: results written to bench/results.md"
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -203,6 +203,7 @@ def campaign(file: Annotated[Path, typer.Argument(help="Scenario YAML with a con
              require_hold_days: Annotated[float | None, typer.Option("--require-hold-days", min=0.1, max=90, help="Also find the smallest reinforcement that holds this many days (searched on at most 4,000 samples).")] = None,
              probability: Annotated[float, typer.Option(min=0.01, max=0.999, help="Confidence for --require-hold-days.")] = 0.9,
              unit_type: Annotated[str, typer.Option(help="Unit type added by --require-hold-days.")] = "armd_bn",
+             backend: Annotated[str, typer.Option(help="auto (Numba if installed), numpy or numba; same results.")] = "auto",
              json_out: JsonOption = False, store_path: StoreOption = None,
              no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the run.")] = False,
              data_dir: DataOption = None) -> None:
@@ -218,7 +219,7 @@ def campaign(file: Annotated[Path, typer.Argument(help="Scenario YAML with a con
                   console=err, transient=True, disable=samples < 50_000) as progress:
         task = progress.add_task("sampling", total=samples)
         document = run_campaign(scenario, data, samples=samples, seed=seed, days=days, require=require,
-                                progress=lambda n: progress.advance(task, n),
+                                progress=lambda n: progress.advance(task, n), backend=backend,
                                 store=None if no_store else Store(store_path))
     if json_out:
         _print_json(document)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from drawdown import __version__
-from drawdown.campaign import required_defenders, simulate
+from drawdown.campaign import required_defenders, resolve_backend, simulate
 from drawdown.campaign.forces import coefficients, theatre_forces
 from drawdown.errors import DrawdownError, Location, ScenarioError, did_you_mean
 from drawdown.data import Dataset
@@ -49,7 +49,7 @@ def run_scenario(scenario: Scenario, data: Dataset, *, seed: int = 0, store: Sto
 
 def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, seed: int = 0, days: int | None = None,
                  progress: Callable[[int], None] | None = None, require: dict[str, Any] | None = None,
-                 store: Store | None = None) -> dict[str, Any]:
+                 store: Store | None = None, backend: str = "auto") -> dict[str, Any]:
     """Run the scenario's `contingency` through the campaign engine; with ``require`` ({hold_days, probability,
     unit_type}) also search for the smallest reinforcement that holds. Returns the JSON-ready document."""
     contingency = scenario.parsed.header.contingency
@@ -77,9 +77,14 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
     if warning is None:
         warning = float(timeline.parameters.get(f"campaign.{contingency.theatre}.warning_days", 7))
     coefs = coefficients(data)
+    try:
+        backend = resolve_backend(backend)
+    except ValueError as exc:
+        raise DrawdownError.single(str(exc), field="backend") from None
     days = days or contingency.days
     result = simulate(forces.axes, coefs, np.random.default_rng(seed), samples=samples, days=days,
-                      warning_days=warning, progress=progress, theatre=contingency.theatre, seed=seed)
+                      warning_days=warning, progress=progress, theatre=contingency.theatre, seed=seed,
+                      backend=backend)
     document: dict[str, Any] = {
         "scenario": scenario.name, "theatre": contingency.theatre, "samples": samples, "seed": seed,
         "date": contingency.date.isoformat(), "days": days, "warning_days": warning,
@@ -90,7 +95,7 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
         "axes": [{"id": a.id, "objective": a.objective, "length_km": a.length_km,
                   "defenders_bn_eq": round(a.defenders_bn_eq, 3), "attackers_bn_eq": round(a.attackers_bn_eq, 3)}
                  for a in forces.axes],
-        "data_version": data.version,
+        "data_version": data.version, "backend": backend,
     }
     if require:
         unit_type = str(require["unit_type"])
@@ -101,7 +106,7 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
         units = required_defenders(forces.axes, coefs, seed, hold_days=float(require["hold_days"]),
                                    probability=float(require["probability"]),
                                    unit_power=float(types.at[unit_type, "power"]), samples=min(samples, 4000),
-                                   warning_days=warning)
+                                   warning_days=warning, backend=backend)
         document["requirement"] = {**require, "additional_units": units,
                                    "additional_bn_eq": None if units is None else units * float(types.at[unit_type, "power"])}
     if store is not None:

@@ -1,0 +1,57 @@
+"""The campaign model written the straightforward way: one sample at a time, one axis at a time, plain floats.
+
+It is the yardstick for ``make bench`` (the vectorised engine must be >= 100x faster) and a second, independent
+transcription of the equations in ``docs/models/campaign.md``: ``tests/campaign/test_backends.py`` checks that it
+gives the engine's answer sample by sample from the same draws.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from drawdown.campaign import DEFENDER_FLOOR, Axis, Coefficient, posture_ratio
+
+
+def draws(coefficients: dict[str, Coefficient], rng: np.random.Generator, samples: int) -> dict[str, np.ndarray]:
+    """The coefficient draws the engine makes for one chunk of ``samples`` (same order, same generator calls)."""
+    return {name: c.sample(rng, samples) for name, c in sorted(coefficients.items())}
+
+
+def one_sample(axes: list[Axis], drawn: dict[str, float], theta: float, hours: int) -> list[float]:
+    """Hours until each axis's objective falls (inf if it holds) for one sample's coefficients."""
+    v_max = drawn["march_speed_kmh"] * drawn["movement_efficiency"]
+    k = drawn["advance_steepness"]
+    l_d, l_a = drawn["defender_loss_per_day"] / 24, drawn["attacker_loss_per_day"] / 24
+    cap_d, cap_a = drawn["defender_loss_cap"] / 24, drawn["attacker_loss_cap"] / 24
+    air = drawn["air_attrition_per_day"] / 24
+    times = []
+    for axis in axes:
+        if axis.attackers_bn_eq <= 0:
+            times.append(math.inf)
+            continue
+        attackers = axis.attackers_bn_eq
+        defenders = max(axis.defenders_bn_eq, DEFENDER_FLOOR)
+        position, reached = 0.0, math.inf
+        for hour in range(1, hours + 1):
+            rho = attackers / (max(defenders, DEFENDER_FLOOR) * theta)
+            position += v_max / (1.0 + max(rho, 1e-9) ** -k)
+            if position >= axis.length_km:
+                reached = float(hour)
+                break
+            defenders *= 1.0 - min(l_d * rho, cap_d)
+            attackers *= 1.0 - (min(l_a / max(rho, 1e-9), cap_a) + air)
+        times.append(reached)
+    return times
+
+
+def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.random.Generator, *, samples: int,
+             days: int, warning_days: float) -> np.ndarray:
+    """(samples, axes) hours to each objective; one chunk only, so draws match the engine for samples <= chunk."""
+    theta = posture_ratio(warning_days, coefficients)
+    drawn = draws(coefficients, rng, samples)
+    out = np.empty((samples, len(axes)))
+    for s in range(samples):
+        out[s] = one_sample(axes, {name: float(values[s]) for name, values in drawn.items()}, theta, days * 24)
+    return out

@@ -1,0 +1,233 @@
+"""``make bench``: speed and memory of drawdown's engines, written to ``bench/results.md``.
+
+Each measurement runs in its own Python process so that its peak resident memory is its own. Benchmarks are not
+tests: nothing here fails on timing. Usage::
+
+    python -m bench.run                 # everything, writes bench/results.md
+    python -m bench.run --only campaign  # one group
+    python -m bench.run --case NAME      # one measurement, JSON on stdout (used internally)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results.md"
+CASES: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {}
+
+
+def case(group: str) -> Callable[[Callable[[], dict[str, Any]]], Callable[[], dict[str, Any]]]:
+    def register(fn: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+        CASES[fn.__name__] = (group, fn)
+        return fn
+    return register
+
+
+# --- campaign -----------------------------------------------------------------------------------------------
+
+def _baltic_axes(hold: bool) -> tuple[list, dict, float]:
+    """The RAND 2016 Baltic case from the bundled scenario; ``hold`` multiplies the defenders by 4 so that no
+    objective falls and every sample runs all 14 x 24 hourly steps (the engine's worst case)."""
+    from drawdown.campaign import Axis
+    from drawdown.campaign.forces import coefficients, theatre_forces
+    from drawdown.data import load_dataset
+    from drawdown.scenario import load_scenario
+
+    data = load_dataset()
+    scenario = load_scenario(ROOT / "scenarios" / "rand-2016-baltic.yaml")
+    axes = theatre_forces(data, scenario.parsed.header.contingency, None).axes
+    if hold:
+        axes = [Axis(a.id, a.objective, a.length_km, a.defenders_bn_eq * 4, a.attackers_bn_eq) for a in axes]
+    return axes, coefficients(data), 7.0
+
+
+def _campaign(samples: int, hold: bool, chunk: int = 20_000, backend: str = "numpy") -> dict[str, Any]:
+    import numpy as np
+
+    from drawdown.campaign import simulate
+
+    axes, coefs, warning = _baltic_axes(hold)
+    if backend == "numba":
+        from drawdown.campaign import kernels
+
+        kernels.warm_up()  # compile (or load the on-disk cache) before timing; reported separately
+    rss_before = _peak_rss_mb()
+    start = time.perf_counter()
+    result = simulate(axes, coefs, np.random.default_rng(0), samples=samples, days=14, warning_days=warning,
+                      chunk=chunk, backend=backend)
+    seconds = time.perf_counter() - start
+    held = bool(np.isinf(result.time_to_objective).all())
+    steps = samples * len(axes) * 14 * 24 if held else None
+    return {"samples": samples, "seconds": seconds, "axes": len(axes), "chunk": chunk, "all_steps_run": held,
+            "backend": backend,
+            "unit_steps_per_s": steps / seconds if steps else None, "samples_per_s": samples / seconds,
+            "rss_before_mb": rss_before}
+
+
+@case("campaign")
+def campaign_100k_hold_numba() -> dict[str, Any]:
+    """Numba backend (the default when installed), 100,000 samples x 14 days hourly, every step run."""
+    return _campaign(100_000, hold=True, backend="numba")
+
+
+@case("campaign")
+def campaign_100k_hold_numpy() -> dict[str, Any]:
+    """NumPy backend (reference), 100,000 samples x 14 days hourly, Baltic axes, every step run (objectives hold)."""
+    return _campaign(100_000, hold=True)
+
+
+@case("campaign")
+def campaign_100k_rand2016_numba() -> dict[str, Any]:
+    """Numba backend, 100,000 samples, the RAND 2016 case (objectives fall in 2-3 days, so samples stop early)."""
+    return _campaign(100_000, hold=False, backend="numba")
+
+
+@case("campaign")
+def campaign_100k_rand2016_numpy() -> dict[str, Any]:
+    """NumPy backend, the RAND 2016 case (a chunk stops once every sample's objectives have fallen)."""
+    return _campaign(100_000, hold=False)
+
+
+@case("campaign")
+def campaign_1m_hold_numba() -> dict[str, Any]:
+    """Numba backend, 1,000,000 samples in chunks of 20,000: memory stays that of one chunk."""
+    return _campaign(1_000_000, hold=True, backend="numba")
+
+
+@case("campaign")
+def campaign_100k_hold_numpy_one_chunk() -> dict[str, Any]:
+    """NumPy backend, 100,000 samples as one chunk: what chunking saves in memory."""
+    return _campaign(100_000, hold=True, chunk=100_000)
+
+
+@case("campaign")
+def campaign_baseline_per_sample() -> dict[str, Any]:
+    """The per-sample pure-Python baseline (bench/baseline.py) on the hold case; extrapolated per sample."""
+    import numpy as np
+
+    from bench import baseline
+
+    axes, coefs, warning = _baltic_axes(hold=True)
+    samples = 1000
+    start = time.perf_counter()
+    baseline.simulate(axes, coefs, np.random.default_rng(0), samples=samples, days=14, warning_days=warning)
+    seconds = time.perf_counter() - start
+    steps = samples * len(axes) * 14 * 24
+    return {"samples": samples, "seconds": seconds, "axes": len(axes), "samples_per_s": samples / seconds,
+            "unit_steps_per_s": steps / seconds, "rss_before_mb": None}
+
+
+# --- harness ------------------------------------------------------------------------------------------------
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kilobytes
+
+
+def run_case(name: str) -> dict[str, Any]:
+    result = CASES[name][1]()
+    result["peak_rss_mb"] = _peak_rss_mb()
+    return result
+
+
+def machine() -> dict[str, str]:
+    import numpy
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kib / 2**20:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {"cpu": cpu, "cores": str(len(os.sched_getaffinity(0))), "memory": memory,
+            "python": platform.python_version(), "numpy": numpy.__version__, "os": platform.platform(),
+            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if value >= 1e5:
+            return f"{value:.3g}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def write_markdown(results: dict[str, dict[str, Any]], path: Path) -> str:
+    info = machine()
+    lines = ["# Benchmark results", "",
+             "Written by `make bench` (`python -m bench.run`); every case runs in its own process. Timings are "
+             "wall-clock on the machine below and are not checked by CI.", "",
+             "| machine | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in info.items()] + [""]
+    campaign = {k: v for k, v in results.items() if CASES[k][0] == "campaign"}
+    if campaign:
+        lines += ["## Campaign engine (Baltic theatre, 14 days, hourly steps)", "",
+                  "| case | backend | samples | chunk | seconds | samples/s | unit-steps/s | peak RSS (MB) |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for name, r in campaign.items():
+            lines.append(f"| {name} | {r.get('backend', 'python')} | {r['samples']:,} | {_fmt(r.get('chunk'))} | "
+                         f"{_fmt(r['seconds'])} | "
+                         f"{_fmt(r['samples_per_s'], 0)} | {_fmt(r['unit_steps_per_s'])} | {_fmt(r['peak_rss_mb'], 0)} |")
+        lines.append("")
+        base = campaign.get("campaign_baseline_per_sample")
+        for backend in ("numba", "numpy"):
+            engine = campaign.get(f"campaign_100k_hold_{backend}")
+            if engine and base:
+                speedup = engine["samples_per_s"] / base["samples_per_s"]
+                lines += [f"- **{backend}**: {speedup:,.0f}x the per-sample Python baseline (same model, same "
+                          f"draws: `tests/campaign/test_backends.py`; target >= 100x); 100,000 samples x 14 days "
+                          f"in {engine['seconds']:.1f} s (target <= 10 s on 2 cores)."]
+        lines.append("")
+        for name, r in campaign.items():
+            lines.append(f"- `{name}`: {CASES[name][1].__doc__}")
+        lines.append("")
+    text = "\n".join(lines)
+    path.write_text(text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", help="run one case and print its JSON")
+    parser.add_argument("--only", help="run one group of cases")
+    parser.add_argument("-o", "--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.case:
+        print(json.dumps(run_case(args.case)))
+        return 0
+    names = [n for n, (group, _) in CASES.items() if not args.only or group == args.only]
+    results: dict[str, dict[str, Any]] = {}
+    for name in names:
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        done = subprocess.run([sys.executable, "-m", "bench.run", "--case", name], cwd=ROOT, capture_output=True,
+                              text=True, check=False)
+        if done.returncode != 0:
+            print(done.stderr, file=sys.stderr)
+            return done.returncode
+        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    print(write_markdown(results, args.output))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
