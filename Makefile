@@ -26,6 +26,8 @@ demo: $(STAMP)
 	$(BIN)/drawdown run scenarios/*.yaml --store $(OUT)/results.duckdb
 	$(BIN)/drawdown run scenarios/*.yaml --no-store --json > $(OUT)/demo.json
 	$(BIN)/drawdown campaign scenarios/rand-2016-baltic.yaml --samples 20000 --store $(OUT)/results.duckdb
+	$(BIN)/drawdown move scenarios/reinforce-2022.yaml --store $(OUT)/results.duckdb
+	$(BIN)/drawdown move scenarios/move-abct-by-sea.yaml --samples 200 --store $(OUT)/results.duckdb
 	@echo "demo: JSON written to $(OUT)/demo.json; runs stored in $(OUT)/results.duckdb"
 
 test: $(STAMP)

@@ -251,6 +251,54 @@ def campaign(file: Annotated[Path, typer.Argument(help="Scenario YAML with a con
 
 
 @app.command()
+@user_errors
+def move(file: Annotated[Path, typer.Argument(help="Scenario YAML with deploy, alert, shift, withdraw or reduce actions.")],
+         samples: Annotated[int, typer.Option(min=1, max=100_000, help="Monte Carlo samples of the uncertain lift figures (1 = planning values only).")] = 1,
+         seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+         json_out: JsonOption = False, store_path: StoreOption = None,
+         no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the run.")] = False,
+         data_dir: DataOption = None) -> None:
+    """Movement: when each force of the scenario departs, arrives and is ready, and what holds it up."""
+    from drawdown.runner import run_movement
+
+    data = load_dataset(data_dir)
+    scenario = load_scenario(file)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=samples < 20) as progress:
+        task = progress.add_task("simulating", total=samples + (1 if samples > 1 else 0))
+        document = run_movement(scenario, data, samples=samples, seed=seed,
+                                progress=lambda n: progress.advance(task, n),
+                                store=None if no_store else Store(store_path))
+    if json_out:
+        _print_json(document)
+        return
+    table = Table(title=f"{document['scenario']}: {len(document['movements'])} movements"
+                        + (f" ({samples:,} samples, seed {seed})" if samples > 1 else " (planning values)"),
+                  title_justify="left")
+    for name, justify in (("force", "left"), ("people", "right"), ("modes", "left"), ("start", "left"),
+                          ("closure days", "right"), ("late", "right"), ("bottleneck", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for m in document["movements"]:
+        closure = "stuck" if m["closure_days"] is None else f"{m['closure_days']:.1f}"
+        if "closure_days_sampled" in m:
+            q = m["closure_days_sampled"]
+            closure = "/".join("–" if q[k] is None else f"{q[k]:.1f}" for k in ("p10", "p50", "p90"))
+        late = "" if not m.get("late_days") else f"{m['late_days']:.1f}"
+        table.add_row(m["force"], f"{m['personnel']:,}", "+".join(m["modes"]), (m["start"] or "")[:10], closure, late,
+                      m["bottleneck"])
+    out.print(table)
+    if samples > 1:
+        out.print("closure days: p10/p50/p90 over the samples; late: days after the action's `by` date",
+                  highlight=False)
+    use = Table(title="lift and ports used", title_justify="left", box=None, pad_edge=False)
+    for name in ("resource", "capacity", "peak", "utilisation"):
+        use.add_column(name, justify="left" if name == "resource" else "right")
+    for name, u in document["utilisation"].items():
+        use.add_row(name, str(u["capacity"]), str(u["peak"]), f"{u['utilisation']:.0%}")
+    out.print(use)
+
+
+@app.command()
 def schema(markdown: Annotated[bool, typer.Option("--markdown", help="Print the language reference as Markdown instead.")] = False) -> None:
     """Print the JSON Schema of the scenario language (or its Markdown reference)."""
     if markdown:

@@ -117,3 +117,34 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
         document["run_id"] = run_id
         store.complete_run(run_id, {}, document)
     return document
+
+
+def run_movement(scenario: Scenario, data: Dataset, *, samples: int = 1, seed: int = 0,
+                 progress: Callable[[int], None] | None = None, store: Store | None = None) -> dict[str, Any]:
+    """Every move of the scenario through the movement engine; returns the JSON-ready document."""
+    from drawdown.movement import NoRoute, lift_data, simulate
+    from drawdown.movement.requests import moves_from_scenario, overrides_from_scenario
+
+    lift = lift_data(data)
+    overrides = overrides_from_scenario(scenario)
+    if overrides:
+        lift = lift.with_overrides(overrides)
+    timeline = scenario.timeline(data)
+    moves = moves_from_scenario(scenario, data, lift, timeline)
+    try:
+        result = simulate(moves, lift, samples=samples, seed=seed, progress=progress,
+                          start_date=scenario.parsed.header.start)
+    except NoRoute as exc:
+        line = exc.move.action_line or 1
+        raise ScenarioError.single(f"no feasible route: {exc}", Location(scenario.parsed.path, line, 1),
+                                   suggestion="name another origin or destination, or another mode") from None
+    document: dict[str, Any] = {"scenario": scenario.name, **result.to_dict(), "lift_overrides": overrides,
+                                "data_version": data.version}
+    if store is not None:
+        parsed = scenario.parsed
+        run_id = store.begin_run(scenario=parsed.name, scenario_path=parsed.path, scenario_text=parsed.text,
+                                 scenario_sha256=parsed.sha256, data_version=data.version, code_version=__version__,
+                                 seed=seed, parameters={"samples": samples, **overrides}, engine="movement")
+        document["run_id"] = run_id
+        store.complete_run(run_id, {}, document)
+    return document

@@ -106,7 +106,19 @@ class Action(_Strict):
         return start, by
 
 
-class Withdraw(Action):
+class MoveOptions(_Strict):
+    """How the movement engine moves the forces of an action (`drawdown move`)."""
+
+    mode: Literal["auto", "air", "sea", "rail", "road"] = Field(
+        "auto", description="Lift mode: auto (people by air, heavy cargo by sea, light by air; rail in Europe), or one mode")
+    priority: Annotated[int, Field(strict=True, ge=0, le=9)] = Field(
+        0, description="Queue priority for scarce lift (9 first)")
+    lift: dict[str, Annotated[int, Field(strict=True, ge=0, le=10_000)]] | None = Field(
+        None, description="Lift dedicated to this move: aircraft or ships by asset id, e.g. {c17_available: 40}")
+    prepositioned: bool = Field(False, description="Draw prepositioned equipment in Europe instead of shipping it")
+
+
+class Withdraw(Action, MoveOptions):
     kind: ClassVar[str] = "withdraw"
     summary: ClassVar[str] = "Take an owner's forces out of Europe from the selected places, phased from start to by."
     who: ISO3 = Field("USA", description="Owner of the forces that leave")
@@ -148,7 +160,7 @@ class Reduce(Action):
     by: Date = Field(description="Date by which the ceiling is reached")
 
 
-class Shift(Action):
+class Shift(Action, MoveOptions):
     kind: ClassVar[str] = "shift"
     summary: ClassVar[str] = "Move troops within Europe from one set of places to another."
     who: ISO3 = Field("USA", description="Owner of the forces that move")
@@ -159,7 +171,7 @@ class Shift(Action):
     by: Date = Field(description="Date by which all have arrived")
 
 
-class Deploy(Action):
+class Deploy(Action, MoveOptions):
     kind: ClassVar[str] = "deploy"
     summary: ClassVar[str] = "Send new forces of one or more nations to a place, split evenly between the nations."
     who: NationsSelector
@@ -169,15 +181,16 @@ class Deploy(Action):
     start: Date | None = Field(None, description="First arrivals (default: scenario start)")
     by: Date = Field(description="Date by which all have arrived")
     role: str | None = Field(None, description="Free text: reassurance, deterrence, training, ...")
+    origin: str | None = Field(None, description="Lift node they come from (default: a home station for the unit type)")
 
 
-class Alert(Action):
+class Alert(Action, MoveOptions):
     kind: ClassVar[str] = "alert"
     summary: ClassVar[str] = "Put forces outside Europe on notice to deploy; they are not counted as present."
     who: ISO3 = Field("USA", description="Owner of the forces on alert")
     troops: Troops = Field(description="Troops on alert")
     notice_days: Annotated[int, Field(strict=True, gt=0, le=3650)] = Field(description="Days from order to deployment")
-    origin: str = Field("CONUS", description="Where the forces are (free text, e.g. CONUS)")
+    origin: str = Field("CONUS", description="Where the forces are: a lift node id, or free text such as CONUS (then a home station for the unit type)")
     to: Selector = Field(description="Where they would go")
     start: Date | None = Field(None, description="First day on alert (default: scenario start)")
     until: Date | None = Field(None, description="Last day on alert (default: horizon)")

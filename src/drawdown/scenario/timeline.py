@@ -371,6 +371,15 @@ class _Compiler:
 
     def check_parameter(self, pa: ParsedAction) -> None:
         a: Set = pa.action  # type: ignore[assignment]
+        if a.path.startswith("lift."):  # movement engine figures: lift.ASSET.PARAMETER (lift_parameters)
+            lift = self.data.tables.get("lift_parameters")
+            paths = [] if lift is None else sorted({f"lift.{r.asset}.{r.parameter}" for r in lift.itertuples()})
+            if a.path not in paths:
+                self.error(pa, f"unknown lift parameter '{a.path}'", ("path",),
+                           did_you_mean(a.path, paths) or "see `drawdown data show lift_parameters`")
+            elif isinstance(a.value, bool) or not isinstance(a.value, (int, float)) or a.value < 0:
+                self.error(pa, f"'{a.path}' takes a number >= 0, got {a.value!r}", ("value",))
+            return
         table = self.data.parameters.set_index("path")
         if a.path not in table.index:
             self.error(pa, f"unknown parameter '{a.path}'", ("path",),

@@ -1,0 +1,119 @@
+"""Movement engine: how fast forces can come and go by air, sea, rail and road.
+
+``simulate(moves, lift)`` plans a route for every move and runs a SimPy discrete-event simulation in which loads
+queue for aircraft, ships, airfield and port capacity and rail departure slots. With ``samples > 1`` every
+uncertain lift figure (those with a published range) is drawn per sample from a seeded generator and closure
+times are reported as p10/p50/p90. Pure: reads no files, prints nothing. Model: ``docs/models/movement.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from drawdown.movement.engine import NoRoute, Planner, Result, Simulation, plans_for
+from drawdown.movement.model import Asset, Link, Move, Network, Node, Reception
+from drawdown.movement.network import LiftData, lift_data
+
+__all__ = ["Asset", "Link", "LiftData", "Move", "MovementResult", "Network", "NoRoute", "Node", "Reception",
+           "lift_data", "run_once", "simulate"]
+
+#: A move not ready this many days after the last release is reported stuck.
+DEFAULT_UNTIL_DAYS = 730
+
+
+def run_once(moves: Sequence[Move], lift: LiftData, rng: np.random.Generator | None = None, *,
+             until_days: float = DEFAULT_UNTIL_DAYS) -> Result:
+    """One simulation: planning values (``rng`` None) or one draw of every uncertain figure."""
+    assets = lift.assets(rng)
+    reception = lift.reception(rng)
+    planner = Planner(lift.network, assets, reception, lift.prepositioned)
+    plans = plans_for(moves, planner)
+    speeds = lift.land_speeds(rng)
+    rail = assets.get("rail_military")
+    simulation = Simulation(plans, lift.network, assets, reception, rail.trains_per_day if rail else 1.0, speeds)
+    last_release = max((m.release_hours for m in moves), default=0.0)
+    return simulation.run(last_release + until_days * 24)
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    finite = np.array([v for v in values if v is not None and np.isfinite(v)])
+    if len(finite) < len(values) or not len(values):
+        # a stuck sample counts as 'never': percentiles above the share that closed are None
+        padded = np.array([np.inf if v is None else v for v in values], dtype=float)
+    else:
+        padded = finite
+    out = np.percentile(padded, [10, 50, 90], method="inverted_cdf") if len(padded) else [np.inf] * 3
+    return {k: (None if not np.isfinite(v) else round(float(v), 2)) for k, v in zip(("p10", "p50", "p90"), out)}
+
+
+@dataclass
+class MovementResult:
+    """The planning-value run, plus closure percentiles over samples when sampled."""
+
+    point: Result
+    samples: int
+    seed: int
+    sampled_closure_days: list[list[float | None]]  # per move, per sample
+    start_date: Any = None  # datetime.date of hour 0, for dated output
+
+    def movements(self) -> list[dict[str, Any]]:
+        import datetime as dt
+
+        def day(hours: float | None) -> str | None:
+            if hours is None or self.start_date is None:
+                return None
+            return (self.start_date + dt.timedelta(hours=hours)).isoformat(timespec="hours") \
+                if isinstance(self.start_date, dt.datetime) else \
+                (dt.datetime.combine(self.start_date, dt.time()) + dt.timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M")
+
+        rows = []
+        for i, o in enumerate(self.point.outcomes):
+            m = o.move
+            closure = None if o.closure_hours is None else round(o.closure_hours / 24, 2)
+            row: dict[str, Any] = {
+                "id": m.id, "force": m.label, "owner": m.owner, "unit_type": m.unit_type, "personnel": m.personnel,
+                "short_tons": round(m.stons, 1), "origin": m.origin, "destination": m.destination,
+                "route": o.plan.route, "modes": o.plan.modes, "loads": o.loads,
+                "start": day(m.release_hours), "departure": day(o.departure), "arrival": day(o.arrival),
+                "ready": day(o.ready), "closure_days": closure,
+                "bottleneck": o.bottleneck(), "stuck": dict(o.stuck), "action_line": m.action_line,
+            }
+            if m.due_hours is not None and o.ready is not None:
+                row["late_days"] = round(max(0.0, o.ready - m.due_hours) / 24, 2)
+            if self.samples > 1:
+                row["closure_days_sampled"] = _percentiles(self.sampled_closure_days[i])
+            rows.append(row)
+        return rows
+
+    def utilisation(self) -> dict[str, dict[str, float]]:
+        return {name: {"utilisation": round(use.utilisation(self.point.span_hours), 3), "capacity": use.capacity,
+                       "peak": use.peak()}
+                for name, use in sorted(self.point.resources.items()) if use.intervals}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"samples": self.samples, "seed": self.seed, "movements": self.movements(),
+                "utilisation": self.utilisation(),
+                "span_days": round(self.point.span_hours / 24, 2)}
+
+
+def simulate(moves: Sequence[Move], lift: LiftData, *, samples: int = 1, seed: int = 0,
+             until_days: float = DEFAULT_UNTIL_DAYS, progress: Callable[[int], None] | None = None,
+             start_date: Any = None) -> MovementResult:
+    """Plan and simulate ``moves``; with ``samples > 1`` also ``samples`` seeded draws of the uncertain figures."""
+    point = run_once(moves, lift, None, until_days=until_days)
+    if progress:
+        progress(1)
+    sampled: list[list[float | None]] = [[] for _ in moves]
+    if samples > 1:
+        rng = np.random.default_rng(seed)
+        for _ in range(samples):
+            result = run_once(moves, lift, rng, until_days=until_days)
+            for i, o in enumerate(result.outcomes):
+                sampled[i].append(None if o.closure_hours is None else o.closure_hours / 24)
+            if progress:
+                progress(1)
+    return MovementResult(point, samples, seed, sampled, start_date)

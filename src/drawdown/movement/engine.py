@@ -1,0 +1,541 @@
+"""Discrete-event simulation of moves over the lift network (SimPy).
+
+Every move is split into parts: its people (by air across the Atlantic, by road in Europe) and its cargo (by
+sea, air or rail, or drawn from prepositioned stocks). Each part travels origin -> port of embarkation -> port of
+debarkation -> destination; loads (aircraft sorties, ship voyages, trains) queue for scarce resources:
+
+* a fleet of aircraft or ships (``simpy.PriorityResource``; an aircraft is held for its whole cycle: on-load,
+  flight, off-load, return flight, and the rest its daily utilisation rate imposes; a ship for load, voyage,
+  unload and return; ships are not available before their activation time),
+* an airfield's working MOG and a port's berths (held while on- or off-loading),
+* a rail corridor's departure slots (one train every ``24 / trains_per_day`` hours).
+
+A move is ready when its last load has reached the destination and reception (RSOI) is over. The engine reports
+per move: departure, arrival, ready, closure, the bottleneck; per resource: utilisation. It is pure: no files,
+no printing. Equations and sources: ``docs/models/movement.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from drawdown.movement.model import Asset, Link, Move, Network, Node, Reception
+
+HOURS_PER_DAY = 24.0
+#: Nations on the far side of the Atlantic: moves between them and Europe cross it by air or sea.
+NORTH_AMERICA = frozenset({"USA", "CAN"})
+
+
+class NoRoute(ValueError):
+    """A move has no feasible route (no port, no sea link, no aircraft able to carry its cargo)."""
+
+    def __init__(self, move: Move, reason: str) -> None:
+        super().__init__(f"{move.label}: {reason}")
+        self.move = move
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Leg:
+    mode: str  # air | sea | rail | road
+    a: str
+    b: str
+    distance_km: float
+    asset: str | None = None  # fleet used (air, sea)
+    link: Link | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    """People or cargo of one move with its route: land to the port of embarkation, the main leg, land on."""
+
+    kind: str  # people | cargo
+    amount: float  # persons or short tons
+    loads: tuple[float, ...]  # amount per load (sortie, voyage, train, convoy)
+    legs: tuple[Leg, ...]
+    draw_hours: float = 0.0  # prepositioned stocks: drawing the set at the port of debarkation
+
+
+@dataclass(frozen=True)
+class Plan:
+    move: Move
+    parts: tuple[Part, ...]
+
+    @property
+    def route(self) -> str:
+        """Each part's path, e.g. ``people: a > b > c; cargo: a > port > port > c``."""
+        out = []
+        for part in self.parts:
+            if not part.legs:
+                continue
+            path = [part.legs[0].a] + [leg.b for leg in part.legs]
+            path = [n for i, n in enumerate(path) if i == 0 or n != path[i - 1]]
+            out.append(f"{part.kind}: {' > '.join(path)}")
+        return "; ".join(out)
+
+    @property
+    def modes(self) -> list[str]:
+        return sorted({leg.mode for part in self.parts for leg in part.legs if leg.distance_km > 0})
+
+
+@dataclass
+class MoveOutcome:
+    move: Move
+    plan: Plan
+    departure: float | None = None  # hours: first load leaves its origin
+    arrival: float | None = None  # hours: last load at the destination
+    ready: float | None = None
+    delivered: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    waits: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # hours summed over loads
+    loads: int = 0
+    critical: dict[str, float] = field(default_factory=dict)  # time breakdown of the last load to arrive
+    reception_hours: float = 0.0
+
+    @property
+    def closure_hours(self) -> float | None:
+        return None if self.ready is None else self.ready - self.move.release_hours
+
+    @property
+    def stuck(self) -> dict[str, float]:
+        want = {p.kind: p.amount for p in self.plan.parts}
+        return {k: v - self.delivered.get(k, 0.0) for k, v in want.items() if v - self.delivered.get(k, 0.0) > 1e-6}
+
+    def bottleneck(self) -> str:
+        """What the last load to arrive spent most time on: a queue, moving, handling, drawing stocks or
+        reception."""
+        if not self.critical and self.reception_hours <= 0:
+            return "none"
+        items = dict(self.critical)
+        if self.reception_hours > 0:
+            items["reception"] = self.reception_hours
+        name, _ = max(items.items(), key=lambda kv: kv[1])
+        return name
+
+
+@dataclass
+class ResourceUse:
+    name: str
+    capacity: int
+    intervals: list[tuple[float, float]] = field(default_factory=list)
+
+    def utilisation(self, span: float) -> float:
+        busy = sum(b - a for a, b in self.intervals)
+        return busy / (self.capacity * span) if span > 0 and self.capacity > 0 else 0.0
+
+    def peak(self) -> int:
+        """Most holders at once (checked against capacity by the tests)."""
+        events = sorted([(a, 1) for a, _ in self.intervals] + [(b, -1) for _, b in self.intervals],
+                        key=lambda e: (e[0], e[1]))
+        now = best = 0
+        for _, step in events:
+            now += step
+            best = max(best, now)
+        return best
+
+
+@dataclass
+class Result:
+    outcomes: list[MoveOutcome]
+    resources: dict[str, ResourceUse]
+    span_hours: float
+
+    def utilisation(self) -> dict[str, float]:
+        return {k: r.utilisation(self.span_hours) for k, r in sorted(self.resources.items()) if r.intervals}
+
+
+def _split(amount: float, per_load: float) -> tuple[float, ...]:
+    if amount <= 0:
+        return ()
+    n = max(1, math.ceil(amount / per_load - 1e-9))
+    return tuple([per_load] * (n - 1) + [amount - per_load * (n - 1)])
+
+
+class Planner:
+    """Chooses ports, modes and fleets for each move (deterministic, before the simulation)."""
+
+    def __init__(self, network: Network, assets: dict[str, Asset], reception: Reception,
+                 prepositioned: dict[str, tuple[str, ...]] | None = None) -> None:
+        self.network = network
+        self.assets = assets
+        self.reception = reception
+        self.prepositioned = prepositioned or {}  # unit type -> APS node ids
+
+    def _fleets(self, mode: str, *, outsize: bool = False, people: bool = False) -> list[Asset]:
+        fleets = [a for a in self.assets.values() if a.mode == mode and a.available > 0]
+        if outsize:
+            fleets = [a for a in fleets if a.outsize]
+        if people:
+            fleets = [a for a in fleets if a.passengers > 0]
+        return fleets
+
+    def _nearest(self, node: Node, kind: str, country: str | None = None, exclude_us: bool = False) -> Node | None:
+        pool = [n for n in self.network.nodes.values() if getattr(n, kind)
+                and (country is None or n.country == country) and not (exclude_us and n.country in NORTH_AMERICA)]
+        if getattr(node, kind) and (country is None or node.country == country):
+            return node
+        if not pool:
+            return None
+        from drawdown.movement.model import great_circle_km
+
+        return min(pool, key=lambda n: (great_circle_km(node, n), n.id))
+
+    def _airfield(self, node: Node) -> Node | None:
+        """The node itself if it is an airfield, else the nearest in its country, else the nearest on its side
+        of the Atlantic."""
+        found = self._nearest(node, "air", node.country)
+        if found is None and node.country not in NORTH_AMERICA:
+            found = self._nearest(node, "air", exclude_us=True)
+        return found
+
+    def _land(self, a: str, b: str, mode: str = "rail") -> Leg:
+        link = self.network.land(a, b, mode)  # type: ignore[arg-type]
+        return Leg(mode, a, b, link.distance_km, link=link)
+
+    def plan(self, move: Move) -> Plan:
+        nodes = self.network.nodes
+        for end in (move.origin, move.destination):
+            if end not in nodes:
+                raise NoRoute(move, f"'{end}' is not a node of the lift network")
+        origin, destination = nodes[move.origin], nodes[move.destination]
+        transatlantic = (origin.country in NORTH_AMERICA) != (destination.country in NORTH_AMERICA)
+        mode = move.mode
+        parts: list[Part] = []
+        if not transatlantic:
+            if mode in ("auto", "rail", "road"):
+                land_mode = "road" if mode == "road" else "rail"
+                parts.append(self._people_by_road(move, origin, destination))
+                if move.stons > 0:
+                    parts.append(self._cargo_by_land(move, origin, destination, land_mode))
+                return Plan(move, tuple(parts))
+            if mode == "sea":
+                raise NoRoute(move, "mode 'sea' is only for moves across the Atlantic")
+            parts.append(self._by_air(move, origin, destination, "people", move.personnel))
+            if move.stons > 0:
+                parts.append(self._by_air(move, origin, destination, "cargo", move.stons))
+            return Plan(move, tuple(parts))
+        if mode in ("rail", "road"):
+            raise NoRoute(move, f"mode '{mode}' cannot cross the Atlantic")
+        parts.append(self._by_air(move, origin, destination, "people", move.personnel))
+        if move.stons > 0:
+            aps = self.prepositioned.get(move.unit_type, ()) if move.inbound else ()
+            if move.prepositioned and aps:
+                parts.append(self._from_stocks(move, destination, aps))
+            elif mode == "air" or (mode == "auto" and move.lift_class == "light"):
+                parts.append(self._by_air(move, origin, destination, "cargo", move.stons))
+            else:
+                parts.append(self._by_sea(move, origin, destination))
+        return Plan(move, tuple(parts))
+
+    def _people_by_road(self, move: Move, origin: Node, destination: Node) -> Part:
+        return Part("people", move.personnel, (float(move.personnel),) if move.personnel else (),
+                    (self._land(origin.id, destination.id, "road"),))
+
+    def _cargo_by_land(self, move: Move, origin: Node, destination: Node, land_mode: str) -> Part:
+        if land_mode == "road":
+            return Part("cargo", move.stons, (move.stons,), (self._land(origin.id, destination.id, "road"),))
+        rail = self.assets.get("rail_military")
+        if rail is None or rail.payload_stons <= 0:
+            raise NoRoute(move, "no rail asset (rail_military) with a train payload in the lift data")
+        return Part("cargo", move.stons, _split(move.stons, rail.payload_stons),
+                    (self._land(origin.id, destination.id, "rail"),))
+
+    def _by_air(self, move: Move, origin: Node, destination: Node, kind: str, amount: float) -> Part:
+        if amount <= 0:
+            return Part(kind, 0.0, (), ())
+        outsize = kind == "cargo" and move.outsize_loads > 0
+        fleets = self._fleets("air", outsize=outsize, people=kind == "people")
+        if kind == "people":
+            fleets = [a for a in fleets if not a.outsize] or fleets  # people fly charter where there is charter
+        dedicated = [self.assets[k] for k in move.lift if k in self.assets and self.assets[k].mode == "air"]
+        if dedicated:
+            fleets = [a for a in dedicated if (not outsize or a.outsize) and (kind != "people" or a.passengers > 0)] \
+                or fleets
+        if not fleets:
+            raise NoRoute(move, f"no aircraft available that can carry its {kind}"
+                          + (" (outsize cargo)" if outsize else ""))
+        fleet = max(fleets, key=lambda a: (a.available * (a.passengers if kind == "people" else a.payload_stons), a.id))
+        apoe, apod = self._airfield(origin), self._airfield(destination)
+        if apoe is None or apod is None:
+            raise NoRoute(move, "no airfield near its origin or destination")
+        per_load = fleet.passengers if kind == "people" else fleet.payload_stons
+        loads = _split(amount, per_load)
+        if outsize:
+            n = max(len(loads), math.ceil(move.outsize_loads - 1e-9))
+            loads = tuple([amount / n] * n)
+        from drawdown.movement.model import great_circle_km
+
+        legs = (self._land(origin.id, apoe.id, "road"),
+                Leg("air", apoe.id, apod.id, great_circle_km(apoe, apod), asset=fleet.id),
+                self._land(apod.id, destination.id, "road"))
+        return Part(kind, amount, loads, legs)
+
+    def _by_sea(self, move: Move, origin: Node, destination: Node) -> Part:
+        fleets = self._fleets("sea")
+        dedicated = [self.assets[k] for k in move.lift if k in self.assets and self.assets[k].mode == "sea"]
+        fleets = dedicated or fleets
+        if not fleets:
+            raise NoRoute(move, "no ships available")
+        fleet = max(fleets, key=lambda a: (a.available * a.payload_stons, a.id))
+        best: tuple[float, Leg, Leg, Leg] | None = None
+        american = origin.country in NORTH_AMERICA
+        # where the data publish rail links from the origin to ports, the unit uses one of those ports
+        nodes = self.network.nodes
+        crossings = [(a, b, link) for (a, b, mode), link in sorted(self.network.links.items())
+                     if mode == "sea" and (nodes[a].country in NORTH_AMERICA) == american
+                     and (nodes[b].country in NORTH_AMERICA) != american]
+        published = {b for (a, b, mode) in self.network.links if a == origin.id and mode == "rail"} \
+            & {a for a, _, _ in crossings}
+        for a, b, link in crossings:
+            if published and a not in published:
+                continue
+            pre, post = self._land(origin.id, a, "rail"), self._land(b, destination.id, "rail")
+            hours = link.distance_km / fleet.speed_kmh + self._rail_hours(pre, move.stons) \
+                + self._rail_hours(post, move.stons)
+            if best is None or hours < best[0]:
+                best = (hours, pre, Leg("sea", a, b, link.distance_km, asset=fleet.id, link=link), post)
+        if best is None:
+            raise NoRoute(move, f"no sea link across the Atlantic from {origin.country} towards {destination.country}")
+        _, pre, sea, post = best
+        return Part("cargo", move.stons, _split(move.stons, fleet.payload_stons), (pre, sea, post))
+
+    def _rail_hours(self, leg: Leg, stons: float) -> float:
+        """Estimated hours for ``stons`` over a rail leg (for choosing ports): dispatch plus travel."""
+        rail = self.assets.get("rail_military")
+        if rail is None or leg.distance_km <= 0:
+            return 0.0
+        trains = math.ceil(stons / rail.payload_stons) if rail.payload_stons > 0 else 1
+        tpd = (leg.link.trains_per_day if leg.link and leg.link.trains_per_day else None) or rail.trains_per_day or 1.0
+        return trains * 24.0 / tpd + leg.distance_km / max(rail.speed_kmh, 1e-9) + (leg.link.delay_hours if leg.link else 0.0)
+
+    def _from_stocks(self, move: Move, destination: Node, aps: tuple[str, ...]) -> Part:
+        from drawdown.movement.model import great_circle_km
+
+        site = min((self.network.nodes[s] for s in aps), key=lambda n: (great_circle_km(n, destination), n.id))
+        rail = self.assets.get("rail_military")
+        per_train = rail.payload_stons if rail and rail.payload_stons > 0 else move.stons
+        return Part("cargo", move.stons, _split(move.stons, per_train), (self._land(site.id, destination.id, "rail"),),
+                    draw_hours=self.reception.aps_draw_hours)
+
+
+class Simulation:
+    """One SimPy run of a set of plans. Inputs are fixed; sampling happens outside (``simulate``)."""
+
+    def __init__(self, plans: list[Plan], network: Network, assets: dict[str, Asset], reception: Reception,
+                 rail_default_tpd: float, land_speed_kmh: dict[str, float]) -> None:
+        self.env = simpy.Environment()
+        self.network = network
+        self.assets = assets
+        self.reception = reception
+        self.rail_default_tpd = rail_default_tpd
+        self.land_speed = land_speed_kmh
+        self.plans = plans
+        self.uses: dict[str, ResourceUse] = {}
+        self._resources: dict[str, simpy.PriorityResource] = {}
+        self.outcomes = [MoveOutcome(p.move, p) for p in plans]
+
+    # resources ---------------------------------------------------------------------------------------------
+    def _resource(self, name: str, capacity: int) -> simpy.PriorityResource:
+        if name not in self._resources:
+            self._resources[name] = simpy.PriorityResource(self.env, capacity=max(1, capacity))
+            self.uses[name] = ResourceUse(name, max(1, capacity))
+        return self._resources[name]
+
+    def _fleet(self, asset: Asset, move: Move) -> tuple[str, simpy.PriorityResource]:
+        if asset.id in move.lift:
+            name = f"{asset.id} fleet (dedicated to {move.id})"
+            return name, self._resource(name, int(move.lift[asset.id]))
+        name = f"{asset.id} fleet"
+        return name, self._resource(name, asset.available)
+
+    def _hold(self, name: str, resource: simpy.PriorityResource, priority: int, hours: float,
+              timing: dict[str, float], outcome: MoveOutcome, label: str):
+        """Acquire, hold for ``hours`` (recorded as ``label``), release; waiting is recorded under ``name``."""
+        t0 = self.env.now
+        with resource.request(priority=priority) as request:
+            yield request
+            waited = self.env.now - t0
+            if waited > 0:
+                timing[f"{name} queue"] = timing.get(f"{name} queue", 0.0) + waited
+                outcome.waits[name] += waited
+            start = self.env.now
+            yield self.env.timeout(hours)
+            timing[label] = timing.get(label, 0.0) + hours
+            self.uses[name].intervals.append((start, self.env.now))
+
+    # legs --------------------------------------------------------------------------------------------------
+    def _land_leg(self, leg: Leg, amount_trains: int, priority: int, timing: dict[str, float],
+                  outcome: MoveOutcome):
+        """Move over land. Rail: each train takes a departure slot on the corridor, then travels."""
+        if leg.distance_km <= 0:
+            return
+        hours = leg.distance_km / self.land_speed[leg.mode] + (leg.link.delay_hours if leg.link else 0.0)
+        if leg.mode == "rail" and amount_trains > 0:
+            tpd = (leg.link.trains_per_day if leg.link and leg.link.trains_per_day else None) or self.rail_default_tpd
+            a, b = sorted((leg.a, leg.b))
+            name = f"rail {a}-{b}"
+            slot = self._resource(name, 1)
+            for _ in range(amount_trains):
+                yield from self._hold(name, slot, priority, HOURS_PER_DAY / tpd, timing, outcome, "rail departures")
+        yield self.env.timeout(hours)
+        timing[f"{leg.mode} transit"] = timing.get(f"{leg.mode} transit", 0.0) + hours
+
+    def _air_load(self, plan: Plan, part: Part, amount: float, outcome: MoveOutcome, done: simpy.Event | None):
+        move = plan.move
+        timing: dict[str, float] = {}
+        pre, air, post = part.legs
+        asset = self.assets[air.asset]  # type: ignore[index]
+        priority = -move.priority
+        flight = air.distance_km / asset.speed_kmh
+        cycle = max(2 * flight + asset.ground_hours + asset.unload_hours,
+                    2 * flight * HOURS_PER_DAY / asset.utilisation_hours_per_day)
+        yield from self._land_leg(pre, 0, priority, timing, outcome)
+        name, fleet = self._fleet(asset, move)
+        t0 = self.env.now
+        request = fleet.request(priority=priority)
+        yield request
+        start = self.env.now
+        if start > t0:
+            timing[f"{name} queue"] = start - t0
+            outcome.waits[name] += start - t0
+        outcome.departure = start if outcome.departure is None else min(outcome.departure, start)
+        for node_id, hours in ((air.a, asset.ground_hours), (air.b, asset.unload_hours)):
+            node = self.network.nodes[node_id]
+            if node_id == air.b:
+                yield self.env.timeout(flight)
+                timing["air transit"] = flight
+            yield from self._handle(node, node.mog, "MOG", hours, priority, timing, outcome)
+        self.env.process(self._release_after(fleet, request, name, start, start + cycle))
+        yield from self._land_leg(post, 0, priority, timing, outcome)
+        self._arrive(outcome, part, amount, timing)
+
+    def _handle(self, node: Node, capacity: int | None, what: str, hours: float, priority: int,
+                timing: dict[str, float], outcome: MoveOutcome):
+        """Load or unload at a port: held against its MOG or berths where the data give them."""
+        if capacity:
+            name = f"{what} {node.id}"
+            yield from self._hold(name, self._resource(name, capacity), priority, hours, timing, outcome, "handling")
+        else:
+            yield self.env.timeout(hours)
+            timing["handling"] = timing.get("handling", 0.0) + hours
+
+    def _release_after(self, resource: simpy.PriorityResource, request: Any, name: str, start: float, end: float):
+        yield self.env.timeout(max(0.0, end - self.env.now))
+        resource.release(request)
+        self.uses[name].intervals.append((start, end))
+
+    def _sea_part(self, plan: Plan, part: Part, outcome: MoveOutcome):
+        move = plan.move
+        priority = -move.priority
+        pre, sea, post = part.legs
+        asset = self.assets[sea.asset]  # type: ignore[index]
+        rail = self.assets.get("rail_military")
+        per_train = rail.payload_stons if rail and rail.payload_stons > 0 else part.amount
+        timing: dict[str, float] = {}
+        outcome.departure = self.env.now if outcome.departure is None else min(outcome.departure, self.env.now)
+        yield from self._land_leg(pre, math.ceil(part.amount / per_train - 1e-9), priority, timing, outcome)
+        voyages = [self.env.process(self._voyage(plan, part, amount, dict(timing), outcome, asset, per_train))
+                   for amount in part.loads]
+        yield simpy.AllOf(self.env, voyages)
+
+    def _voyage(self, plan: Plan, part: Part, amount: float, timing: dict[str, float], outcome: MoveOutcome,
+                asset: Asset, per_train: float):
+        move = plan.move
+        priority = -move.priority
+        _, sea, post = part.legs
+        name, fleet = self._fleet(asset, move)
+        t0 = self.env.now
+        request = fleet.request(priority=priority)
+        yield request
+        if self.env.now > t0:
+            timing[f"{name} queue"] = self.env.now - t0
+            outcome.waits[name] += self.env.now - t0
+        start = self.env.now
+        if self.env.now < asset.activation_hours:
+            timing["ship activation"] = asset.activation_hours - self.env.now
+            yield self.env.timeout(asset.activation_hours - self.env.now)
+        sail = sea.distance_km / asset.speed_kmh
+        for node_id, hours in ((sea.a, asset.ground_hours), (sea.b, asset.unload_hours)):
+            node = self.network.nodes[node_id]
+            if node_id == sea.b:
+                yield self.env.timeout(sail)
+                timing["sea transit"] = sail
+            yield from self._handle(node, node.berths, "berths", hours, priority, timing, outcome)
+        self.env.process(self._release_after(fleet, request, name, start, self.env.now + sail))
+        yield from self._land_leg(post, math.ceil(amount / per_train - 1e-9), priority, timing, outcome)
+        self._arrive(outcome, part, amount, timing)
+
+    def _land_part(self, plan: Plan, part: Part, outcome: MoveOutcome):
+        move = plan.move
+        timing: dict[str, float] = {}
+        outcome.departure = self.env.now if outcome.departure is None else min(outcome.departure, self.env.now)
+        leg = part.legs[0]
+        if part.draw_hours:
+            yield self.env.timeout(part.draw_hours)
+            timing["drawing prepositioned stocks"] = part.draw_hours
+        yield from self._land_leg(leg, len(part.loads) if leg.mode == "rail" else 0, -move.priority, timing, outcome)
+        self._arrive(outcome, part, part.amount, timing)
+
+    def _arrive(self, outcome: MoveOutcome, part: Part, amount: float, timing: dict[str, float]) -> None:
+        outcome.delivered[part.kind] += amount
+        outcome.loads += 1
+        if outcome.arrival is None or self.env.now >= outcome.arrival:
+            outcome.arrival = self.env.now
+            outcome.critical = dict(timing)
+
+    def _move(self, outcome: MoveOutcome):
+        plan, move = outcome.plan, outcome.move
+        yield self.env.timeout(move.release_hours)
+        # readiness: inbound forces prepare (light: to wheels-up; medium and heavy: rail loading at home)
+        if move.inbound:
+            heavy = move.lift_class in ("medium", "heavy") and move.stons > 0
+            ready_to_go = self.reception.readiness_hours_heavy if heavy else self.reception.readiness_hours_light
+            if ready_to_go > 0:
+                yield self.env.timeout(ready_to_go)
+        processes = []
+        for part in plan.parts:
+            if not part.loads:
+                continue
+            main = next((leg for leg in part.legs if leg.mode in ("air", "sea")), None)
+            if main is not None and main.mode == "air":
+                processes += [self.env.process(self._air_load(plan, part, amount, outcome, None))
+                              for amount in part.loads]
+            elif main is not None:
+                processes.append(self.env.process(self._sea_part(plan, part, outcome)))
+            else:
+                processes.append(self.env.process(self._land_part(plan, part, outcome)))
+        yield simpy.AllOf(self.env, processes)
+        reception = 0.0
+        if move.inbound:
+            cargo = any(p.kind == "cargo" and p.loads for p in plan.parts)
+            heavy = move.lift_class in ("medium", "heavy") and cargo
+            reception = self.reception.rsoi_hours_heavy if heavy else self.reception.rsoi_hours_light
+        outcome.reception_hours = reception
+        yield self.env.timeout(reception)
+        outcome.ready = self.env.now
+
+    def run(self, until_hours: float) -> Result:
+        for outcome in self.outcomes:
+            self.env.process(self._move(outcome))
+        self.env.run(until=until_hours)
+        ends = [o.ready for o in self.outcomes if o.ready is not None]
+        starts = [o.move.release_hours for o in self.outcomes]
+        span = (max(ends) - min(starts)) if ends and starts else 0.0
+        return Result(self.outcomes, self.uses, span)
+
+
+def plans_for(moves: Iterable[Move], planner: Planner, on_error: Callable[[NoRoute], None] | None = None) -> list[Plan]:
+    plans = []
+    for move in moves:
+        try:
+            plans.append(planner.plan(move))
+        except NoRoute as exc:
+            if on_error is None:
+                raise
+            on_error(exc)
+    return plans
