@@ -76,6 +76,7 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
     warning = contingency.warning_days
     if warning is None:
         warning = float(timeline.parameters.get(f"campaign.{contingency.theatre}.warning_days", 7))
+    reinforcements = _reinforcements(scenario, data, contingency, warning, forces.axes)
     coefs = coefficients(data)
     try:
         backend = resolve_backend(backend)
@@ -84,7 +85,7 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
     days = days or contingency.days
     result = simulate(forces.axes, coefs, np.random.default_rng(seed), samples=samples, days=days,
                       warning_days=warning, progress=progress, theatre=contingency.theatre, seed=seed,
-                      backend=backend)
+                      backend=backend, arrivals=reinforcements["arrivals"])
     document: dict[str, Any] = {
         "scenario": scenario.name, "theatre": contingency.theatre, "samples": samples, "seed": seed,
         "date": contingency.date.isoformat(), "days": days, "warning_days": warning,
@@ -96,6 +97,7 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
                   "defenders_bn_eq": round(a.defenders_bn_eq, 3), "attackers_bn_eq": round(a.attackers_bn_eq, 3)}
                  for a in forces.axes],
         "data_version": data.version, "backend": backend,
+        "reinforcements": reinforcements["listed"],
     }
     if require:
         unit_type = str(require["unit_type"])
@@ -106,7 +108,7 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
         units = required_defenders(forces.axes, coefs, seed, hold_days=float(require["hold_days"]),
                                    probability=float(require["probability"]),
                                    unit_power=float(types.at[unit_type, "power"]), samples=min(samples, 4000),
-                                   warning_days=warning, backend=backend)
+                                   warning_days=warning, backend=backend, arrivals=reinforcements["arrivals"])
         document["requirement"] = {**require, "additional_units": units,
                                    "additional_bn_eq": None if units is None else units * float(types.at[unit_type, "power"])}
     if store is not None:
@@ -117,6 +119,53 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
         document["run_id"] = run_id
         store.complete_run(run_id, {}, document)
     return document
+
+
+def _reinforcements(scenario: Scenario, data: Dataset, contingency: Any, warning: float,
+                    axes: list[Any]) -> dict[str, Any]:
+    """Units arriving during the campaign: the contingency's table, plus (with ``alerted_forces``) the scenario's
+    alerts bound for the theatre, ordered when warning comes and timed by the movement engine."""
+    import datetime as dt
+
+    from drawdown.campaign.forces import arrivals
+
+    units: list[dict[str, Any]] = []
+    for i, r in enumerate(contingency.reinforcements):
+        units.append({"who": r.who, "unit_type": r.unit_type, "count": r.count, "to": r.to, "hour": r.day * 24,
+                      "source": f"contingency.reinforcements[{i}]"})
+    if contingency.alerted_forces:
+        from drawdown.movement import lift_data, simulate
+        from drawdown.movement.requests import alert_moves, overrides_from_scenario
+
+        lift = lift_data(data)
+        overrides = overrides_from_scenario(scenario)
+        lift = lift.with_overrides(overrides) if overrides else lift
+        theatre = data.tables["theatres"].set_index("id").loc[contingency.theatre]
+        countries = frozenset(str(theatre["countries"]).split(";"))
+        order = contingency.date - dt.timedelta(days=warning)
+        moves = alert_moves(scenario, data, lift, max(order, scenario.parsed.header.start), countries)
+        types = data.unit_types.set_index("id")
+        if moves:
+            result = simulate(moves, lift, start_date=scenario.parsed.header.start)
+            attack = (contingency.date - scenario.parsed.header.start).days * 24.0
+            for o in result.point.outcomes:
+                m = o.move
+                country = lift.network.nodes[m.destination].country
+                hour = None if o.ready is None else max(0.0, o.ready - attack)
+                units.append({"who": m.owner, "unit_type": m.unit_type, "to": country,
+                              "count": m.personnel / float(types.at[m.unit_type, "personnel"]),
+                              "hour": hour, "source": f"alert, line {m.action_line} ({m.label})"})
+    late = [u for u in units if u["hour"] is None]
+    usable = [u for u in units if u["hour"] is not None]
+    found, missing = arrivals(data, contingency.theatre, usable)
+    if missing:
+        raise ScenarioError.single(
+            f"reinforcements for {', '.join(sorted(set(missing)))}, which defend no axis of {contingency.theatre}",
+            scenario.parsed.locate(("contingency", "reinforcements")), field="contingency.reinforcements",
+            suggestion="send them to a nation that defends an axis of the theatre")
+    listed = [{**{k: u[k] for k in ("who", "unit_type", "to", "source")}, "count": round(float(u["count"]), 3),
+               "day": None if u["hour"] is None else round(u["hour"] / 24, 2)} for u in usable + late]
+    return {"arrivals": found, "listed": listed}
 
 
 def run_movement(scenario: Scenario, data: Dataset, *, samples: int = 1, seed: int = 0,

@@ -16,19 +16,24 @@ from .test_campaign import BASE
 numba_missing = pytest.mark.skipif(resolve_backend("auto") != "numba", reason="numba not installed")
 
 
-def both(data, axes, seed, samples=500, warning=7.0, days=14):
+def both(data, axes, seed, samples=500, warning=7.0, days=14, arrivals=None):
     return [simulate(axes, coefficients(data), np.random.default_rng(seed), samples=samples, days=days,
-                     warning_days=warning, backend=b, chunk=200) for b in ("numpy", "numba")]
+                     warning_days=warning, backend=b, chunk=200, arrivals=arrivals) for b in ("numpy", "numba")]
 
 
 @numba_missing
 @settings(max_examples=20, deadline=None)
 @given(st.lists(st.tuples(st.floats(20, 400), st.floats(0, 30), st.floats(0, 40)), min_size=1, max_size=4),
-       st.floats(0, 20), st.integers(0, 2**31))
-def test_numba_matches_numpy(data, axes, warning, seed):
-    """Identical times to objective and losses within float rounding, over random forces, chunked runs included."""
+       st.floats(0, 20), st.integers(0, 2**31),
+       st.lists(st.tuples(st.floats(0, 400), st.integers(0, 3), st.floats(0, 10)), max_size=4))
+def test_numba_matches_numpy(data, axes, warning, seed, incoming):
+    """Identical times to objective and losses within float rounding, over random forces and reinforcements,
+    chunked runs included."""
+    from drawdown.campaign import Arrival
+
     axes = [Axis(f"a{i}", f"O{i}", length, d, a) for i, (length, d, a) in enumerate(axes)]
-    reference, compiled = both(data, axes, seed, warning=warning)
+    arrivals = [Arrival(hour, j % len(axes), power) for hour, j, power in incoming]
+    reference, compiled = both(data, axes, seed, warning=warning, arrivals=arrivals)
     assert np.array_equal(reference.time_to_objective, compiled.time_to_objective)
     for name in ("final_ratio", "defender_losses", "attacker_losses"):
         np.testing.assert_allclose(getattr(compiled, name), getattr(reference, name), rtol=1e-12, atol=1e-12)

@@ -148,3 +148,77 @@ def test_contingency_codes_are_checked(data):
     message = str(caught.value)
     assert "unknown country 'ESTX'" in message and "unknown unit type 'inf_bnn'" in message
     assert "c.yaml:4:" in message
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 14 * 24), st.integers(0, 1), st.floats(0, 10)), max_size=5),
+       st.integers(0, 2**31))
+def test_reinforcements_never_make_an_objective_fall_sooner(data, incoming, seed):
+    from drawdown.campaign import Arrival
+
+    arrivals = [Arrival(hour, axis, power) for hour, axis, power in incoming]
+    base = run(data, seed=seed, samples=300)
+    helped = simulate(BASE, coefficients(data), np.random.default_rng(seed), samples=300, days=14, warning_days=7.0,
+                      arrivals=arrivals)
+    assert (helped.time_to_objective >= base.time_to_objective).all()
+
+
+def test_earlier_reinforcements_help_more(data):
+    from drawdown.campaign import Arrival
+
+    def riga(hour):
+        result = simulate(BASE, coefficients(data), np.random.default_rng(0), samples=2000, days=14, warning_days=7.0,
+                          arrivals=[Arrival(hour, 1, 12.0)])
+        return result.time_to_objective[:, 1]
+
+    early, late, never = riga(12), riga(48), riga(10_000)
+    assert (early >= late).all() and (late >= never).all()
+    assert np.median(early) > np.median(never)  # a heavy brigade's worth on day 0.5 changes the answer
+    assert np.array_equal(riga(0), simulate(
+        [BASE[0], Axis(BASE[1].id, BASE[1].objective, BASE[1].length_km, BASE[1].defenders_bn_eq + 12.0,
+                       BASE[1].attackers_bn_eq)], coefficients(data), np.random.default_rng(0), samples=2000,
+        days=14, warning_days=7.0).time_to_objective[:, 1])  # arriving at hour 0 is being there
+
+
+REINFORCED = """\
+name: reinforced
+start: 2026-01-01
+horizon: 2026-12-31
+step: month
+contingency:
+  theatre: baltic
+  date: 2026-06-15
+  warning_days: 7
+  days: 14
+  {extra}
+actions:
+  - alert: {{who: USA, troops: 4000, notice_days: 2, origin: CONUS, to: LTU, unit_type: abct, start: 2026-05-01}}
+"""
+
+
+def test_alerted_forces_arrive_through_the_movement_engine(data):
+    plain = run_campaign(scenario_from_text(REINFORCED.format(extra=""), "a.yaml"), data, samples=2000)
+    alerted = run_campaign(scenario_from_text(REINFORCED.format(extra="alerted_forces: true"), "b.yaml"), data,
+                           samples=2000)
+    assert plain["reinforcements"] == []
+    (unit,) = alerted["reinforcements"]
+    assert unit["to"] == "LTU" and unit["unit_type"] == "abct" and unit["count"] == pytest.approx(1.0)
+    # ordered 7 days before the attack, 2 days' notice: a heavy brigade by sea cannot be ready by then
+    assert unit["day"] is None or unit["day"] > 0
+    table = run_campaign(scenario_from_text(REINFORCED.format(
+        extra="reinforcements: [{who: USA, unit_type: abct, count: 1, to: LTU, day: 1}]"), "c.yaml"), data,
+        samples=2000)
+    vilnius_plain = plain["time_to_objective_hours"]["Vilnius"]["p50"]
+    vilnius_table = table["time_to_objective_hours"]["Vilnius"]["p50"]
+    assert vilnius_table is None or vilnius_table >= vilnius_plain
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("reinforcements: [{who: USA, unit_type: abct, count: 1, to: ITA, day: 1}]", "defend no axis"),
+    ("reinforcements: [{who: USA, unit_type: abtc, count: 1, to: LTU, day: 1}]", "unknown unit type 'abtc'"),
+    ("reinforcements: [{who: USA, unit_type: abct, count: 1, to: LTU, day: 20}]", "after the campaign's last day"),
+])
+def test_bad_reinforcements_are_clear_errors(data, extra, message):
+    with pytest.raises(Exception) as info:
+        run_campaign(scenario_from_text(REINFORCED.format(extra=extra), "r.yaml"), data, samples=500)
+    assert message in str(info.value)

@@ -135,15 +135,20 @@ def resolve_backend(backend: str) -> str:
 def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.random.Generator, *,
              samples: int, days: int = 28, warning_days: float = 7.0, chunk: int = 20_000,
              progress: Callable[[int], None] | None = None, theatre: str = "", seed: int = 0,
-             backend: str = "auto") -> CampaignResult:
-    """Run ``samples`` Monte Carlo draws of the campaign along ``axes`` for ``days`` days (hourly steps)."""
+             backend: str = "auto", arrivals: list[Arrival] | None = None) -> CampaignResult:
+    """Run ``samples`` Monte Carlo draws of the campaign along ``axes`` for ``days`` days (hourly steps).
+
+    ``arrivals``: reinforcements joining an axis at a given hour (at hour 0 they are there from the start);
+    an axis whose objective has fallen takes no more."""
     backend = resolve_backend(backend)
     hours = days * 24
     n_axes = len(axes)
     length = np.array([a.length_km for a in axes], dtype=float)
-    d0 = np.maximum(np.array([a.defenders_bn_eq for a in axes]), DEFENDER_FLOOR)
+    incoming = arrival_table(arrivals or [], n_axes, hours)
+    d0 = np.maximum(np.array([a.defenders_bn_eq for a in axes]) + incoming[0], DEFENDER_FLOOR)
     a0 = np.array([a.attackers_bn_eq for a in axes], dtype=float)
     theta = posture_ratio(warning_days, coefficients)
+    late = incoming.any(axis=1)
 
     out_time = np.empty((samples, n_axes))
     out_ratio = np.empty((samples, n_axes))
@@ -163,7 +168,7 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
             from drawdown.campaign import kernels
 
             kernels.run_chunk(length, d0, a0, float(theta), *(np.ascontiguousarray(x[:, 0]) for x in
-                              (v_max, k, l_d, l_a, cap_d, cap_a, air)), hours,
+                              (v_max, k, l_d, l_a, cap_d, cap_a, air)), hours, incoming,
                               out_time[sl], out_ratio[sl], out_dloss[sl], out_aloss[sl])
             done += n
             if progress:
@@ -174,8 +179,13 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
         position = np.zeros((n, n_axes))
         reached = np.full((n, n_axes), np.inf)
         attacked = a0 > 0
+        received = np.broadcast_to(d0, (n, n_axes)).copy()  # initial power plus reinforcements taken in
         for hour in range(1, hours + 1):
             fighting = ~np.isfinite(reached) & attacked  # an axis freezes once its objective has fallen
+            if late[hour]:
+                joined = np.where(fighting, incoming[hour], 0.0)
+                defenders += joined
+                received += joined
             rho = attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta)
             speed = v_max / (1.0 + np.exp(-k * np.log(np.maximum(rho, 1e-9))))  # rho^-k
             position += np.where(fighting, speed, 0.0)
@@ -187,7 +197,7 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
                 break
         rho_end = attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta)
         out_time[sl], out_ratio[sl] = reached, rho_end
-        out_dloss[sl] = 1.0 - defenders / d0
+        out_dloss[sl] = 1.0 - defenders / received
         with np.errstate(invalid="ignore", divide="ignore"):
             out_aloss[sl] = np.where(a0 > 0, 1.0 - attackers / np.where(a0 > 0, a0, 1.0), 0.0)
         done += n
@@ -197,6 +207,26 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
                           warning_days, extra={"backend": backend})
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """Reinforcements (bn_eq) joining axis ``axis`` (index) at ``hour`` after the attack starts."""
+
+    hour: float
+    axis: int
+    bn_eq: float
+    label: str = ""
+
+
+def arrival_table(arrivals: list[Arrival], n_axes: int, hours: int) -> np.ndarray:
+    """(hours + 1, axes) power joining each axis at each hour; an arrival between steps counts at the next."""
+    table = np.zeros((hours + 1, n_axes))
+    for a in arrivals:
+        hour = int(np.ceil(max(a.hour, 0.0) - 1e-9))
+        if hour <= hours:
+            table[hour, a.axis] += a.bn_eq
+    return table
+
+
 def holds(result: CampaignResult, hold_days: float) -> np.ndarray:
     """Per sample: no objective falls within ``hold_days``."""
     return result.first_objective_hours() > hold_days * 24
@@ -204,7 +234,8 @@ def holds(result: CampaignResult, hold_days: float) -> np.ndarray:
 
 def required_defenders(axes: list[Axis], coefficients: dict[str, Coefficient], seed: int, *, hold_days: float,
                        probability: float, unit_power: float, samples: int, warning_days: float,
-                       max_units: int = 400, backend: str = "auto") -> int | None:
+                       max_units: int = 400, backend: str = "auto",
+                       arrivals: list[Arrival] | None = None) -> int | None:
     """Smallest number of extra units (each ``unit_power`` bn_eq, spread over the axes in proportion to the
     attack on them) that holds every objective for ``hold_days`` with ``probability``.
 
@@ -218,7 +249,7 @@ def required_defenders(axes: list[Axis], coefficients: dict[str, Coefficient], s
         reinforced = [Axis(a.id, a.objective, a.length_km, a.defenders_bn_eq + units * unit_power * w,
                            a.attackers_bn_eq) for a, w in zip(axes, weights)]
         result = simulate(reinforced, coefficients, np.random.default_rng(seed), samples=samples, days=days,
-                          warning_days=warning_days, backend=backend)
+                          warning_days=warning_days, backend=backend, arrivals=arrivals)
         return float(np.mean(holds(result, hold_days))) >= probability
 
     if ok(0):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from drawdown.campaign import Axis, Coefficient
+from drawdown.campaign import Arrival, Axis, Coefficient
 from drawdown.data import Dataset
 from drawdown.scenario.model import Contingency
 
@@ -112,3 +112,35 @@ def _national(data: Dataset, countries: list[str], date: dt.date) -> list[dict[s
         units.append({"owner": row.owner, "country": row.country, "unit_type": row.unit_type, "count": share,
                       "bn_eq": share * float(power.get(row.unit_type, 0.0)), "source": row.id})
     return units
+
+
+def defended_axes(data: Dataset, theatre: str) -> dict[str, list[int]]:
+    """For each nation, the indices (in ``theatre_forces`` order) of the axes it defends."""
+    axes_table = data.tables["axes"]
+    rows = list(axes_table[axes_table["theatre"] == theatre].itertuples())
+    out: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        for country in str(row.defended_by).split(";"):
+            out.setdefault(country, []).append(i)
+    return out
+
+
+def arrivals(data: Dataset, theatre: str, units: list[dict[str, object]]) -> tuple[list[Arrival], list[str]]:
+    """Reinforcements as arrivals on the axes their destination nation defends (split evenly).
+
+    ``units``: dicts with who, unit_type, count, to, hour, source. Returns the arrivals and the nations that
+    defend no axis of the theatre (for the caller's error)."""
+    power = _type_power(data)
+    axes_of = defended_axes(data, theatre)
+    out: list[Arrival] = []
+    missing: list[str] = []
+    for unit in units:
+        to = str(unit["to"])
+        targets = axes_of.get(to, [])
+        if not targets:
+            missing.append(to)
+            continue
+        bn_eq = float(unit["count"]) * float(power.get(str(unit["unit_type"]), 0.0))  # type: ignore[arg-type]
+        for i in targets:
+            out.append(Arrival(float(unit["hour"]), i, bn_eq / len(targets), str(unit.get("source", ""))))  # type: ignore[arg-type]
+    return out, missing

@@ -16,7 +16,7 @@ FLOOR = 0.05  # drawdown.campaign.DEFENDER_FLOOR (kept literal so the kernel com
 
 
 @numba.njit(parallel=True, cache=True, fastmath=False, error_model="numpy")
-def run_chunk(length, d0, a0, theta, v_max, k, l_d, l_a, cap_d, cap_a, air, hours,
+def run_chunk(length, d0, a0, theta, v_max, k, l_d, l_a, cap_d, cap_a, air, hours, incoming,
               out_time, out_ratio, out_dloss, out_aloss):  # pragma: no cover - compiled
     n = v_max.shape[0]
     m = length.shape[0]
@@ -24,10 +24,15 @@ def run_chunk(length, d0, a0, theta, v_max, k, l_d, l_a, cap_d, cap_a, air, hour
         for j in range(m):
             attackers = a0[j]
             defenders = d0[j]
+            received = d0[j]
             reached = math.inf
             if attackers > 0.0:
                 position = 0.0
                 for hour in range(1, hours + 1):
+                    joined = incoming[hour, j]
+                    if joined != 0.0:
+                        defenders += joined
+                        received += joined
                     rho = attackers / (max(defenders, FLOOR) * theta)
                     position += v_max[s] / (1.0 + math.exp(-k[s] * math.log(max(rho, 1e-9))))
                     defenders *= 1.0 - min(l_d[s] * rho, cap_d[s])
@@ -40,11 +45,12 @@ def run_chunk(length, d0, a0, theta, v_max, k, l_d, l_a, cap_d, cap_a, air, hour
                 out_aloss[s, j] = 0.0
             out_time[s, j] = reached
             out_ratio[s, j] = attackers / (max(defenders, FLOOR) * theta)
-            out_dloss[s, j] = 1.0 - defenders / d0[j]
+            out_dloss[s, j] = 1.0 - defenders / received
 
 
 def warm_up() -> None:
     """Compile (or load from cache) with tiny inputs, so that a timed run measures the work only."""
     one = np.ones(1)
     out = [np.empty((1, 1)) for _ in range(4)]
-    run_chunk(one * 10, one, one, 3.0, one, one, one * 0.01, one * 0.01, one, one, one * 0.0, 2, *out)
+    run_chunk(one * 10, one, one, 3.0, one, one, one * 0.01, one * 0.01, one, one, one * 0.0, 2, np.zeros((3, 1)),
+              *out)

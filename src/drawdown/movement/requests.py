@@ -147,12 +147,16 @@ class _Builder:
                 self.withdraw(pa)
         return self.moves
 
-    def deploy(self, pa: Any, a: Deploy | Alert) -> None:
+    def deploy(self, pa: Any, a: Deploy | Alert, order: dt.date | None = None,
+               countries: frozenset[str] | None = None) -> None:
+        """``order``: for alerts, the day they are ordered to go (default: the first day on alert)."""
         nations = self.compiler.resolve_nations(a.who) if isinstance(a, Deploy) else [a.who]
         places = self.compiler.destinations(a.to)
+        if countries is not None:
+            places = [(c, s) for c, s in places if c in countries]
         unit_type = a.unit_type or "ibct"
         if isinstance(a, Alert):
-            release = (a.start or self.start) + dt.timedelta(days=a.notice_days)
+            release = (order or a.start or self.start) + dt.timedelta(days=a.notice_days)
             due = None
         else:
             release, due = a.start or self.start, a.by
@@ -219,6 +223,19 @@ def moves_from_scenario(scenario: Scenario, data: Dataset, lift: LiftData,
     """Every move the scenario implies, in file order."""
     timeline = timeline or scenario.timeline(data)
     return _Builder(scenario, data, lift, timeline).build()
+
+
+def alert_moves(scenario: Scenario, data: Dataset, lift: LiftData, order: dt.date, countries: frozenset[str],
+                timeline: PostureTimeline | None = None) -> list[Move]:
+    """Moves of the alerts on notice on ``order`` (the day the warning comes), bound for ``countries``: each
+    leaves when its notice runs out."""
+    timeline = timeline or scenario.timeline(data)
+    builder = _Builder(scenario, data, lift, timeline)
+    for pa in scenario.parsed.actions:
+        a = pa.action
+        if isinstance(a, Alert) and (a.start or builder.start) <= order <= (a.until or scenario.parsed.header.horizon):
+            builder.deploy(pa, a, order=order, countries=countries)
+    return builder.moves
 
 
 def overrides_from_scenario(scenario: Scenario) -> dict[str, float]:

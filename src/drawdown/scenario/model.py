@@ -268,6 +268,16 @@ Theatre = Literal["baltic", "poland", "finland", "black_sea"]
 ForceList = dict[str, dict[str, Annotated[float, Field(ge=0, le=1000)]]]
 
 
+class Reinforcement(_Strict):
+    """A unit arriving during the campaign (a row of the reinforcement table)."""
+
+    who: ISO3 = Field("USA", description="Nation sending it")
+    unit_type: str = Field(description="Unit type id (a manoeuvre type counts; others add no power)")
+    count: Annotated[float, Field(gt=0, le=1000)] = Field(1.0, description="Number of such units")
+    to: ISO3 = Field(description="Nation it reinforces (it joins the axes that nation defends)")
+    day: Annotated[float, Field(ge=0, le=90)] = Field(description="Days after the attack starts when it is ready on its axes")
+
+
 class Contingency(_Strict):
     """A short-warning attack to test the posture against (the campaign engine)."""
 
@@ -281,6 +291,10 @@ class Contingency(_Strict):
     add_defenders: ForceList | None = Field(
         None, description="Add these defenders to the posture: {ISO3: {unit_type: count}}")
     national_forces: bool = Field(True, description="Count the defending nations' standing forces (national_forces)")
+    reinforcements: list[Reinforcement] = Field(
+        default_factory=list, description="Units arriving during the campaign: [{who, unit_type, count, to, day}]")
+    alerted_forces: bool = Field(
+        False, description="Order the scenario's alerted forces bound for the theatre when warning is given; the movement engine says when each is ready")
     attacker_presence: Annotated[float, Field(ge=0, le=2)] = Field(
         1.0, description="Share of the adversary's nominal order of battle actually available")
     attacker_date: Date | None = Field(None, description="Date of the adversary order of battle (default: date)")

@@ -350,6 +350,20 @@ class _Compiler:
                                                      self.scenario.locate(base + (key, country, unit_type), key=True),
                                                      field=f"contingency.{key}",
                                                      suggestion=did_you_mean(unit_type, self.data.unit_type_ids)))
+        for i, unit in enumerate(contingency.reinforcements):
+            where = base + ("reinforcements", i)
+            for name, code, known in (("who", unit.who, self.data.nation_codes), ("to", unit.to, self.data.nation_codes),
+                                      ("unit_type", unit.unit_type, self.data.unit_type_ids)):
+                if code not in known:
+                    what = "unit type" if name == "unit_type" else "country"
+                    self.problems.append(Problem(f"unknown {what} '{code}'", self.scenario.locate(where + (name,)),
+                                                 field=f"contingency.reinforcements.{name}",
+                                                 suggestion=did_you_mean(code, known)))
+            if unit.day > contingency.days:
+                self.problems.append(Problem(
+                    f"day {unit.day:g} is after the campaign's last day ({contingency.days})",
+                    self.scenario.locate(where + ("day",)), field="contingency.reinforcements.day",
+                    suggestion="raise contingency.days or drop the unit"))
 
     def check_destination(self, pa: ParsedAction, selector: Selector) -> None:
         """A destination is a place (countries, sites, groups, accession year) that names at least one place."""
