@@ -235,3 +235,17 @@ def test_campaign_json_holds_the_promised_fields(tmp_path):
     bad = drawdown("campaign", str(SCENARIOS / "rand-2016-baltic.yaml"), "--no-store", "--require-hold-days", "2",
                    "--unit-type", "fighter_sqn")
     assert bad.returncode == 2 and "not a manoeuvre unit type" in bad.stderr
+
+
+def test_campaign_require_subcommand_matches_the_flag(tmp_path):
+    """`campaign require FILE` and `campaign FILE --require-hold-days` give the same answer; `campaign FILE`
+    still runs the campaign (the group defaults to `run`)."""
+    scenario = str(SCENARIOS / "rand-2016-baltic.yaml")
+    sub = drawdown("campaign", "require", scenario, "--hold-days", "2", "--probability", "0.8", "--samples", "1500",
+                   "--json", "--no-store")
+    flag = drawdown("campaign", scenario, "--require-hold-days", "2", "--probability", "0.8", "--samples", "1500",
+                    "--json", "--no-store")
+    assert sub.returncode == 0 and flag.returncode == 0, sub.stderr + flag.stderr
+    assert strict_json(sub.stdout)["requirement"] == strict_json(flag.stdout)["requirement"]
+    text = drawdown("campaign", "require", scenario, "--hold-days", "2", "--samples", "1000", "--no-store")
+    assert "to hold 2 days with probability 90%" in text.stdout

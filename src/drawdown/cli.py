@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from drawdown import __version__
 from drawdown.data import Dataset, load_dataset
@@ -31,6 +32,21 @@ app = typer.Typer(help="drawdown: plan and stress-test changes to the military p
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 runs_app = typer.Typer(help="Browse and export runs in the results store.", no_args_is_help=True)
 data_app = typer.Typer(help="Inspect and validate the bundled data.", no_args_is_help=True)
+
+
+class _DefaultRun(TyperGroup):
+    """A group whose first argument, if it is not one of its commands, goes to its ``run`` command, so that
+    ``drawdown campaign FILE`` and ``drawdown campaign require FILE`` both work."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+campaign_app = typer.Typer(cls=_DefaultRun, no_args_is_help=True,
+                           help="Monte Carlo campaign: `campaign FILE` runs it; `campaign require FILE` sizes the force that holds.")
+app.add_typer(campaign_app, name="campaign")
 app.add_typer(runs_app, name="runs")
 app.add_typer(data_app, name="data")
 
@@ -194,7 +210,7 @@ def _render_result(result: RunResult) -> None:
         err.print(f"[yellow]warning[/]: {warning}", highlight=False)
 
 
-@app.command()
+@campaign_app.command("run")
 @user_errors
 def campaign(file: Annotated[Path, typer.Argument(help="Scenario YAML with a contingency block.")],
              samples: Annotated[int, typer.Option(min=100, max=10_000_000, help="Monte Carlo samples.")] = 10_000,
@@ -244,10 +260,39 @@ def campaign(file: Annotated[Path, typer.Argument(help="Scenario YAML with a con
               + f"; attackers: {document['attacker_bn_eq']:.1f} bn-eq from {document['attacker_units']:g} units",
               highlight=False)
     if "requirement" in document:
-        req = document["requirement"]
-        need = "more than 400" if req["additional_units"] is None else f"{req['additional_units']}"
-        out.print(f"to hold {req['hold_days']:g} days with probability {req['probability']:.0%}: {need} more "
-                  f"{req['unit_type']} spread over the axes", highlight=False)
+        _print_requirement(document["requirement"])
+
+
+def _print_requirement(req: dict[str, Any]) -> None:
+    need = "more than 400" if req["additional_units"] is None else f"{req['additional_units']}"
+    out.print(f"to hold {req['hold_days']:g} days with probability {req['probability']:.0%}: {need} more "
+              f"{req['unit_type']} spread over the axes", highlight=False)
+
+
+@campaign_app.command("require")
+@user_errors
+def campaign_require(file: Annotated[Path, typer.Argument(help="Scenario YAML with a contingency block.")],
+                     hold_days: Annotated[float, typer.Option(min=0.1, max=90, help="Days every objective must hold.")] = 7.0,
+                     probability: Annotated[float, typer.Option(min=0.01, max=0.999, help="Share of samples in which they must hold.")] = 0.9,
+                     unit_type: Annotated[str, typer.Option(help="Manoeuvre unit type added, spread over the axes by the weight of attack.")] = "armd_bn",
+                     samples: Annotated[int, typer.Option(min=100, max=100_000, help="Monte Carlo samples per candidate (common random numbers).")] = 4000,
+                     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+                     backend: Annotated[str, typer.Option(help="auto, numpy or numba.")] = "auto",
+                     json_out: JsonOption = False, store_path: StoreOption = None,
+                     no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the run.")] = False,
+                     data_dir: DataOption = None) -> None:
+    """The smallest reinforcement (in units of one type) that holds every objective for D days with probability p."""
+    from drawdown.runner import run_campaign
+
+    data = load_dataset(data_dir)
+    scenario = load_scenario(file)
+    require = {"hold_days": hold_days, "probability": probability, "unit_type": unit_type}
+    document = run_campaign(scenario, data, samples=samples, seed=seed, require=require, backend=backend,
+                            store=None if no_store else Store(store_path))
+    if json_out:
+        _print_json(document)
+        return
+    _print_requirement(document["requirement"])
 
 
 @app.command()
@@ -279,7 +324,7 @@ def move(file: Annotated[Path, typer.Argument(help="Scenario YAML with deploy, a
                           ("closure days", "right"), ("late", "right"), ("bottleneck", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for m in document["movements"]:
-        closure = "stuck" if m["closure_days"] is None else f"{m['closure_days']:.1f}"
+        closure = ("stuck" if m["stuck"] else "not ready") if m["closure_days"] is None else f"{m['closure_days']:.1f}"
         if "closure_days_sampled" in m:
             q = m["closure_days_sampled"]
             closure = "/".join("–" if q[k] is None else f"{q[k]:.1f}" for k in ("p10", "p50", "p90"))

@@ -11,12 +11,16 @@ from typing import Any
 import numpy as np
 
 from drawdown import __version__
-from drawdown.campaign import required_defenders, resolve_backend, simulate
+from drawdown.campaign import ratio_trajectories, required_defenders, resolve_backend, simulate
 from drawdown.campaign.forces import coefficients, theatre_forces
 from drawdown.errors import DrawdownError, Location, ScenarioError, did_you_mean
 from drawdown.data import Dataset
 from drawdown.scenario import RunResult, Scenario
 from drawdown.store import Store
+
+
+#: Samples behind the force-ratio trajectories (a separate run with the same seed, to bound memory).
+TRAJECTORY_SAMPLES = 2000
 
 
 def run_scenario(scenario: Scenario, data: Dataset, *, seed: int = 0, store: Store | None = None) -> RunResult:
@@ -86,6 +90,9 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
     result = simulate(forces.axes, coefs, np.random.default_rng(seed), samples=samples, days=days,
                       warning_days=warning, progress=progress, theatre=contingency.theatre, seed=seed,
                       backend=backend, arrivals=reinforcements["arrivals"])
+    # force-ratio trajectories from a second, smaller run with the same seed (daily ratios need memory per sample)
+    traced = simulate(forces.axes, coefs, np.random.default_rng(seed), samples=min(samples, TRAJECTORY_SAMPLES),
+                      days=days, warning_days=warning, arrivals=reinforcements["arrivals"], record_daily=True)
     document: dict[str, Any] = {
         "scenario": scenario.name, "theatre": contingency.theatre, "samples": samples, "seed": seed,
         "date": contingency.date.isoformat(), "days": days, "warning_days": warning,
@@ -98,6 +105,8 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
                  for a in forces.axes],
         "data_version": data.version, "backend": backend,
         "reinforcements": reinforcements["listed"],
+        "force_ratio_by_day": ratio_trajectories(traced),
+        "force_ratio_samples": traced.samples,
     }
     if require:
         unit_type = str(require["unit_type"])

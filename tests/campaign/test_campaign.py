@@ -222,3 +222,21 @@ def test_bad_reinforcements_are_clear_errors(data, extra, message):
     with pytest.raises(Exception) as info:
         run_campaign(scenario_from_text(REINFORCED.format(extra=extra), "r.yaml"), data, samples=500)
     assert message in str(info.value)
+
+
+def test_force_ratio_trajectories(data):
+    from drawdown.campaign import posture_ratio, ratio_trajectories
+
+    result = simulate(BASE, coefficients(data), np.random.default_rng(4), samples=800, days=7, warning_days=7.0,
+                      record_daily=True)
+    plain = run(data, seed=4, samples=800, days=7)
+    assert np.array_equal(result.time_to_objective, plain.time_to_objective)  # recording changes nothing
+    traj = ratio_trajectories(result)
+    theta = posture_ratio(7.0, coefficients(data))
+    for axis in BASE:
+        days = traj[axis.objective]
+        assert days["0"]["p50"] == pytest.approx(axis.attackers_bn_eq / (axis.defenders_bn_eq * theta), abs=1e-3)
+        fallen = [days[str(d)]["fallen"] for d in range(8)]
+        assert fallen == sorted(fallen)  # once fallen, always fallen
+        hours = result.time_to_objective[:, BASE.index(axis)]
+        assert fallen[3] == pytest.approx(np.mean(hours <= 72), abs=1e-9)

@@ -138,3 +138,88 @@ def test_move_cli_error_is_located(tmp_path):
     proc = drawdown("move", str(path), "--no-store")
     assert proc.returncode == 2
     assert f"{path}:6" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("path", bundled_scenarios(), ids=lambda p: p.stem)
+def test_every_deployed_alerted_and_shifted_soldier_is_on_a_move(data, path):
+    from drawdown.scenario.model import Alert, Deploy, Shift
+
+    scenario = load_scenario(path)
+    lift = lift_data(data)
+    moves = moves_from_scenario(scenario, data, lift)
+    for pa in scenario.parsed.actions:
+        if isinstance(pa.action, (Deploy, Alert, Shift)):
+            moved = sum(m.personnel for m in moves if m.action_line == pa.location.line)
+            assert moved == pa.action.troops, (path.stem, pa.location.line)
+
+
+def run_text(data, body: str, **kw):
+    return run_movement(scenario_from_text("name: t\nstart: 2026-01-01\nhorizon: 2026-12-31\nstep: month\n"
+                                           + textwrap.dedent(body), "t.yaml"), data, **kw)
+
+
+def test_readiness_and_alert_timing_on_the_bundled_figures(data):
+    doc = run_text(data, """actions:
+  - deploy: {who: USA, to: {sites: [rzeszow]}, troops: 1000, unit_type: ibct, start: 2026-02-01, by: 2026-03-01}
+  - deploy: {who: USA, to: {sites: [zagan]}, troops: 4000, unit_type: abct, start: 2026-02-01, by: 2026-05-01}
+  - alert: {who: USA, troops: 1000, notice_days: 5, to: {sites: [rzeszow]}, unit_type: ibct, start: 2026-02-01}
+""")
+    light, heavy, alert = doc["movements"]
+    assert light["departure"] == "2026-02-01 18:00"  # the Immediate Response Force's 18 h to wheels-up
+    assert heavy["departure"] == "2026-02-05 00:00"  # 96 h to rail a brigade off post
+    assert alert["departure"] == "2026-02-06 00:00"  # notice covers readiness: leaves when the notice runs out
+
+
+def test_european_withdrawals_go_home_not_to_america(data):
+    doc = run_text(data, """actions:
+  - withdraw: {who: DEU, from: {countries: [LTU]}, start: 2026-03-01, by: 2026-06-30}
+""")
+    assert doc["movements"]
+    for m in doc["movements"]:
+        assert m["owner"] == "DEU"
+        assert "sea" not in m["modes"] and "charleston" not in m["route"]
+        assert data.tables["lift_nodes"].set_index("id").loc[m["destination"], "country"] == "DEU"
+
+
+def test_shift_takes_troops_from_every_place_selected(data):
+    doc = run_text(data, """actions:
+  - shift: {who: USA, troops: 3000, from: {countries: [ITA, DEU]}, to: POL, start: 2026-02-01, by: 2026-04-01}
+""")
+    origins = {m["origin"] for m in doc["movements"]}
+    assert len(origins) >= 2 and sum(m["personnel"] for m in doc["movements"]) == 3000
+    by_type = run_text(data, """actions:
+  - shift: {who: USA, troops: 500, from: {unit_types: [fighter_sqn]}, to: POL, start: 2026-02-01, by: 2026-04-01}
+""")
+    assert sum(m["personnel"] for m in by_type["movements"]) == 500
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("  - set: {path: lift.c17.block_speed_kmh, value: 0}\n", "takes a number > 0"),
+    ("  - set: {path: lift.rail_military.trains_per_day, value: 0}\n", "takes a number > 0"),
+    ("  - deploy: {who: USA, to: POL, troops: 500, unit_type: ibct, by: 2026-03-01, lift: {c17_available: 0}}\n",
+     "greater than or equal to 1"),
+])
+def test_zero_lift_is_refused_before_anything_divides_by_it(data, body, message):
+    with pytest.raises(ScenarioError) as info:
+        run_text(data, "actions:\n" + body)
+    assert message in str(info.value)
+
+
+def test_a_whole_fleet_can_be_set_directly(data):
+    base = """actions:
+  - deploy: {who: USA, to: {sites: [rzeszow]}, troops: 3000, unit_type: ibct, start: 2026-02-01, by: 2026-03-01}
+"""
+    no_c5 = "  - set: {path: lift.c5m.available, value: 0}\n"
+    few = run_text(data, base + no_c5 + "  - set: {path: lift.c17.available, value: 5}\n")
+    many = run_text(data, base + no_c5 + "  - set: {path: lift.c17.available, value: 100}\n")
+    assert few["utilisation"]["c17 fleet"]["capacity"] == 5
+    assert few["movements"][0]["closure_days"] > many["movements"][0]["closure_days"]
+
+
+def test_validate_catches_bad_lift_keys_and_origins_without_running_the_engine(tmp_path):
+    path = write(tmp_path, """actions:
+  - deploy: {who: USA, to: POL, troops: 500, unit_type: ibct, by: 2026-03-01, lift: {c71_available: 4}, origin: fort_brag}
+""")
+    proc = drawdown("validate", str(path))
+    assert proc.returncode == 2
+    assert "'c71_available' is not an aircraft or ship fleet" in proc.stderr and "fort_brag" in proc.stderr

@@ -135,12 +135,15 @@ def resolve_backend(backend: str) -> str:
 def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.random.Generator, *,
              samples: int, days: int = 28, warning_days: float = 7.0, chunk: int = 20_000,
              progress: Callable[[int], None] | None = None, theatre: str = "", seed: int = 0,
-             backend: str = "auto", arrivals: list[Arrival] | None = None) -> CampaignResult:
+             backend: str = "auto", arrivals: list[Arrival] | None = None,
+             record_daily: bool = False) -> CampaignResult:
     """Run ``samples`` Monte Carlo draws of the campaign along ``axes`` for ``days`` days (hourly steps).
 
     ``arrivals``: reinforcements joining an axis at a given hour (at hour 0 they are there from the start);
-    an axis whose objective has fallen takes no more."""
-    backend = resolve_backend(backend)
+    an axis whose objective has fallen takes no more. ``record_daily`` (NumPy backend) keeps each sample's
+    normalised force ratio at the end of every day (NaN once the objective has fallen) in
+    ``extra["daily_ratio"]`` (samples, days + 1, axes)."""
+    backend = "numpy" if record_daily else resolve_backend(backend)
     hours = days * 24
     n_axes = len(axes)
     length = np.array([a.length_km for a in axes], dtype=float)
@@ -154,6 +157,7 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
     out_ratio = np.empty((samples, n_axes))
     out_dloss = np.empty((samples, n_axes))
     out_aloss = np.empty((samples, n_axes))
+    daily = np.full((samples, days + 1, n_axes), np.nan) if record_daily else None
     done = 0
     while done < samples:
         n = min(chunk, samples - done)
@@ -180,6 +184,8 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
         reached = np.full((n, n_axes), np.inf)
         attacked = a0 > 0
         received = np.broadcast_to(d0, (n, n_axes)).copy()  # initial power plus reinforcements taken in
+        if daily is not None:
+            daily[sl, 0] = np.where(attacked, attackers / (defenders * theta), np.nan)
         for hour in range(1, hours + 1):
             fighting = ~np.isfinite(reached) & attacked  # an axis freezes once its objective has fallen
             if late[hour]:
@@ -193,6 +199,10 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
             reached[newly] = hour
             defenders *= np.where(fighting, 1.0 - np.minimum(l_d * rho, cap_d), 1.0)
             attackers *= np.where(fighting, 1.0 - (np.minimum(l_a / np.maximum(rho, 1e-9), cap_a) + air), 1.0)
+            if daily is not None and hour % 24 == 0:
+                holding = attacked & ~np.isfinite(reached)
+                daily[sl, hour // 24] = np.where(
+                    holding, attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta), np.nan)
             if not fighting.any():
                 break
         rho_end = attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta)
@@ -204,7 +214,7 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
         if progress:
             progress(n)
     return CampaignResult(theatre, samples, seed, hours, axes, out_time, out_ratio, out_dloss, out_aloss,
-                          warning_days, extra={"backend": backend})
+                          warning_days, extra={"backend": backend, **({"daily_ratio": daily} if record_daily else {})})
 
 
 @dataclass(frozen=True)
@@ -225,6 +235,27 @@ def arrival_table(arrivals: list[Arrival], n_axes: int, hours: int) -> np.ndarra
         if hour <= hours:
             table[hour, a.axis] += a.bn_eq
     return table
+
+
+def ratio_trajectories(result: CampaignResult) -> dict[str, dict[str, dict[str, float | None]]]:
+    """Per objective and day: p10/p50/p90 of the normalised force ratio over the samples where it still holds,
+    and the share of samples where it has fallen (from a run with ``record_daily``)."""
+    daily = result.extra["daily_ratio"]
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
+    for j, axis in enumerate(result.axes):
+        if axis.attackers_bn_eq <= 0:
+            continue
+        days: dict[str, dict[str, float | None]] = {}
+        for d in range(daily.shape[1]):
+            values = daily[:, d, j]
+            alive = values[np.isfinite(values)]
+            q = np.percentile(alive, [10, 50, 90]) if len(alive) else [None] * 3
+            days[str(d)] = {"p10": None if q[0] is None else round(float(q[0]), 3),
+                            "p50": None if q[1] is None else round(float(q[1]), 3),
+                            "p90": None if q[2] is None else round(float(q[2]), 3),
+                            "fallen": round(1.0 - len(alive) / len(values), 4)}
+        out[axis.objective] = days
+    return out
 
 
 def holds(result: CampaignResult, hold_days: float) -> np.ndarray:

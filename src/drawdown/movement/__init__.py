@@ -9,7 +9,7 @@ times are reported as p10/p50/p90. Pure: reads no files, prints nothing. Model: 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,12 +29,20 @@ def run_once(moves: Sequence[Move], lift: LiftData, rng: np.random.Generator | N
              until_days: float = DEFAULT_UNTIL_DAYS) -> Result:
     """One simulation: planning values (``rng`` None) or one draw of every uncertain figure."""
     assets = lift.assets(rng)
+    # lift dedicated to an action comes out of the shared pool (once per action, however many moves it has)
+    dedicated: dict[str, float] = {}
+    for group, counts in {(m.lift_group or m.id): m.lift for m in moves if m.lift}.items():
+        for asset, count in counts.items():
+            dedicated[asset] = dedicated.get(asset, 0.0) + count
+    assets = {k: replace(a, available=max(0, a.available - int(dedicated.get(k, 0)))) for k, a in assets.items()}
     reception = lift.reception(rng)
-    planner = Planner(lift.network, assets, reception, lift.prepositioned)
+    network = lift.network_for(rng)
+    planner = Planner(network, assets, reception, lift.prepositioned,
+                      people_road_max_km=lift.value("network", "people_road_max_km", 500.0, rng))
     plans = plans_for(moves, planner)
-    speeds = lift.land_speeds(rng)
+    speeds = {"rail": assets["rail_military"].speed_kmh, "road": assets["road_convoy"].speed_kmh}
     rail = assets.get("rail_military")
-    simulation = Simulation(plans, lift.network, assets, reception, rail.trains_per_day if rail else 1.0, speeds)
+    simulation = Simulation(plans, network, assets, reception, rail.trains_per_day if rail else 1.0, speeds)
     last_release = max((m.release_hours for m in moves), default=0.0)
     return simulation.run(last_release + until_days * 24)
 

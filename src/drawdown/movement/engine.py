@@ -25,11 +25,13 @@ from typing import Any
 
 import simpy
 
-from drawdown.movement.model import Asset, Link, Move, Network, Node, Reception
+from drawdown.movement.model import Asset, Link, Move, Network, Node, Reception, great_circle_km
 
 HOURS_PER_DAY = 24.0
 #: Nations on the far side of the Atlantic: moves between them and Europe cross it by air or sea.
 NORTH_AMERICA = frozenset({"USA", "CAN"})
+#: Island nations: moves to or from them within Europe cannot go by land.
+ISLANDS = frozenset({"GBR", "ISL", "IRL", "CYP", "MLT"})
 
 
 class NoRoute(ValueError):
@@ -160,19 +162,24 @@ class Planner:
     """Chooses ports, modes and fleets for each move (deterministic, before the simulation)."""
 
     def __init__(self, network: Network, assets: dict[str, Asset], reception: Reception,
-                 prepositioned: dict[str, tuple[str, ...]] | None = None) -> None:
+                 prepositioned: dict[str, tuple[str, ...]] | None = None, people_road_max_km: float = 500.0) -> None:
         self.network = network
         self.assets = assets
         self.reception = reception
-        self.prepositioned = prepositioned or {}  # unit type -> APS node ids
+        self.prepositioned = prepositioned or {}  # unit type -> APS site ids, one entry per set
+        self.sets_left = {k: list(v) for k, v in self.prepositioned.items()}  # each set is drawn once
+        self.people_road_max_km = people_road_max_km
+        self._airfields: dict[str, Node | None] = {}
 
-    def _fleets(self, mode: str, *, outsize: bool = False, people: bool = False) -> list[Asset]:
-        fleets = [a for a in self.assets.values() if a.mode == mode and a.available > 0]
-        if outsize:
-            fleets = [a for a in fleets if a.outsize]
-        if people:
-            fleets = [a for a in fleets if a.passengers > 0]
-        return fleets
+    def _fleets(self, mode: str, move: Move, *, outsize: bool = False, people: bool = False) -> list[tuple[Asset, float]]:
+        """(asset, aircraft or ships this move can use) for fleets able to carry the part: the action's dedicated
+        lift if it has any that fits, else the shared pools."""
+        able = [a for a in self.assets.values() if a.mode == mode
+                and (a.passengers > 0 if people else a.payload_stons > 0) and (a.outsize or not outsize)]
+        dedicated = [(a, move.lift[a.id]) for a in able if move.lift.get(a.id, 0) > 0]
+        if dedicated:
+            return dedicated
+        return [(a, float(a.available)) for a in able if a.available > 0]
 
     def _nearest(self, node: Node, kind: str, country: str | None = None, exclude_us: bool = False) -> Node | None:
         pool = [n for n in self.network.nodes.values() if getattr(n, kind)
@@ -181,17 +188,17 @@ class Planner:
             return node
         if not pool:
             return None
-        from drawdown.movement.model import great_circle_km
-
         return min(pool, key=lambda n: (great_circle_km(node, n), n.id))
 
     def _airfield(self, node: Node) -> Node | None:
         """The node itself if it is an airfield, else the nearest in its country, else the nearest on its side
         of the Atlantic."""
-        found = self._nearest(node, "air", node.country)
-        if found is None and node.country not in NORTH_AMERICA:
-            found = self._nearest(node, "air", exclude_us=True)
-        return found
+        if node.id not in self._airfields:
+            found = self._nearest(node, "air", node.country)
+            if found is None and node.country not in NORTH_AMERICA:
+                found = self._nearest(node, "air", exclude_us=True)
+            self._airfields[node.id] = found
+        return self._airfields[node.id]
 
     def _land(self, a: str, b: str, mode: str = "rail") -> Leg:
         link = self.network.land(a, b, mode)  # type: ignore[arg-type]
@@ -209,9 +216,17 @@ class Planner:
         if not transatlantic:
             if mode in ("auto", "rail", "road"):
                 land_mode = "road" if mode == "road" else "rail"
-                parts.append(self._people_by_road(move, origin, destination))
+                island = bool({origin.country, destination.country} & ISLANDS) and origin.country != destination.country
+                far = great_circle_km(origin, destination) > self.people_road_max_km
+                if mode == "auto" and (far or island):
+                    parts.append(self._by_air(move, origin, destination, "people", move.personnel))
+                else:
+                    parts.append(self._people_by_road(move, origin, destination))
                 if move.stons > 0:
-                    parts.append(self._cargo_by_land(move, origin, destination, land_mode))
+                    if mode == "auto" and island:  # no sea links inside Europe yet: island cargo flies
+                        parts.append(self._by_air(move, origin, destination, "cargo", move.stons))
+                    else:
+                        parts.append(self._cargo_by_land(move, origin, destination, land_mode))
                 return Plan(move, tuple(parts))
             if mode == "sea":
                 raise NoRoute(move, "mode 'sea' is only for moves across the Atlantic")
@@ -223,8 +238,8 @@ class Planner:
             raise NoRoute(move, f"mode '{mode}' cannot cross the Atlantic")
         parts.append(self._by_air(move, origin, destination, "people", move.personnel))
         if move.stons > 0:
-            aps = self.prepositioned.get(move.unit_type, ()) if move.inbound else ()
-            if move.prepositioned and aps:
+            aps = self.sets_left.get(move.unit_type, []) if move.inbound and move.prepositioned else []
+            if aps:
                 parts.append(self._from_stocks(move, destination, aps))
             elif mode == "air" or (mode == "auto" and move.lift_class == "light"):
                 parts.append(self._by_air(move, origin, destination, "cargo", move.stons))
@@ -249,17 +264,14 @@ class Planner:
         if amount <= 0:
             return Part(kind, 0.0, (), ())
         outsize = kind == "cargo" and move.outsize_loads > 0
-        fleets = self._fleets("air", outsize=outsize, people=kind == "people")
+        fleets = self._fleets("air", move, outsize=outsize, people=kind == "people")
         if kind == "people":
-            fleets = [a for a in fleets if not a.outsize] or fleets  # people fly charter where there is charter
-        dedicated = [self.assets[k] for k in move.lift if k in self.assets and self.assets[k].mode == "air"]
-        if dedicated:
-            fleets = [a for a in dedicated if (not outsize or a.outsize) and (kind != "people" or a.passengers > 0)] \
-                or fleets
+            fleets = [f for f in fleets if not f[0].outsize] or fleets  # people fly charter where there is charter
         if not fleets:
             raise NoRoute(move, f"no aircraft available that can carry its {kind}"
                           + (" (outsize cargo)" if outsize else ""))
-        fleet = max(fleets, key=lambda a: (a.available * (a.passengers if kind == "people" else a.payload_stons), a.id))
+        fleet = max(fleets, key=lambda f: (f[1] * (f[0].passengers if kind == "people" else f[0].payload_stons),
+                                           f[0].id))[0]
         apoe, apod = self._airfield(origin), self._airfield(destination)
         if apoe is None or apod is None:
             raise NoRoute(move, "no airfield near its origin or destination")
@@ -268,20 +280,16 @@ class Planner:
         if outsize:
             n = max(len(loads), math.ceil(move.outsize_loads - 1e-9))
             loads = tuple([amount / n] * n)
-        from drawdown.movement.model import great_circle_km
-
         legs = (self._land(origin.id, apoe.id, "road"),
                 Leg("air", apoe.id, apod.id, great_circle_km(apoe, apod), asset=fleet.id),
                 self._land(apod.id, destination.id, "road"))
         return Part(kind, amount, loads, legs)
 
     def _by_sea(self, move: Move, origin: Node, destination: Node) -> Part:
-        fleets = self._fleets("sea")
-        dedicated = [self.assets[k] for k in move.lift if k in self.assets and self.assets[k].mode == "sea"]
-        fleets = dedicated or fleets
+        fleets = self._fleets("sea", move)
         if not fleets:
             raise NoRoute(move, "no ships available")
-        fleet = max(fleets, key=lambda a: (a.available * a.payload_stons, a.id))
+        fleet = max(fleets, key=lambda f: (f[1] * f[0].payload_stons, f[0].id))[0]
         best: tuple[float, Leg, Leg, Leg] | None = None
         american = origin.country in NORTH_AMERICA
         # where the data publish rail links from the origin to ports, the unit uses one of those ports
@@ -313,10 +321,9 @@ class Planner:
         tpd = (leg.link.trains_per_day if leg.link and leg.link.trains_per_day else None) or rail.trains_per_day or 1.0
         return trains * 24.0 / tpd + leg.distance_km / max(rail.speed_kmh, 1e-9) + (leg.link.delay_hours if leg.link else 0.0)
 
-    def _from_stocks(self, move: Move, destination: Node, aps: tuple[str, ...]) -> Part:
-        from drawdown.movement.model import great_circle_km
-
+    def _from_stocks(self, move: Move, destination: Node, aps: list[str]) -> Part:
         site = min((self.network.nodes[s] for s in aps), key=lambda n: (great_circle_km(n, destination), n.id))
+        aps.remove(site.id)  # the set is drawn: the next unit of this type ships its own equipment
         rail = self.assets.get("rail_military")
         per_train = rail.payload_stons if rail and rail.payload_stons > 0 else move.stons
         return Part("cargo", move.stons, _split(move.stons, per_train), (self._land(site.id, destination.id, "rail"),),
@@ -348,7 +355,7 @@ class Simulation:
 
     def _fleet(self, asset: Asset, move: Move) -> tuple[str, simpy.PriorityResource]:
         if asset.id in move.lift:
-            name = f"{asset.id} fleet (dedicated to {move.id})"
+            name = f"{asset.id} fleet (dedicated to {move.lift_group or move.id})"
             return name, self._resource(name, int(move.lift[asset.id]))
         name = f"{asset.id} fleet"
         return name, self._resource(name, asset.available)
@@ -385,32 +392,49 @@ class Simulation:
         yield self.env.timeout(hours)
         timing[f"{leg.mode} transit"] = timing.get(f"{leg.mode} transit", 0.0) + hours
 
-    def _air_load(self, plan: Plan, part: Part, amount: float, outcome: MoveOutcome, done: simpy.Event | None):
+    def _air_part(self, plan: Plan, part: Part, outcome: MoveOutcome):
+        """Dispatch the part's sorties one at a time (so a fleet's queue holds at most one request per part):
+        each takes an aircraft as soon as one is free and flies on its own."""
         move = plan.move
-        timing: dict[str, float] = {}
         pre, air, post = part.legs
         asset = self.assets[air.asset]  # type: ignore[index]
         priority = -move.priority
+        timing: dict[str, float] = {}
+        yield from self._land_leg(pre, 0, priority, timing, outcome)
+        name, fleet = self._fleet(asset, move)
+        ready_at = self.env.now
+        sorties = []
+        for amount in part.loads:
+            request = fleet.request(priority=priority)
+            yield request
+            load_timing = dict(timing)
+            if self.env.now > ready_at:
+                load_timing[f"{name} queue"] = self.env.now - ready_at
+                outcome.waits[name] += self.env.now - ready_at
+            sorties.append(self.env.process(self._sortie(plan, part, amount, outcome, fleet, request, name,
+                                                         load_timing)))
+        yield simpy.AllOf(self.env, sorties)
+
+    def _sortie(self, plan: Plan, part: Part, amount: float, outcome: MoveOutcome, fleet: simpy.PriorityResource,
+                request: Any, name: str, timing: dict[str, float]):
+        """One aircraft, already acquired: on-load, fly, off-load (MOG where given), fly back. The aircraft is
+        released after its return flight and no earlier than its daily utilisation rate allows."""
+        move = plan.move
+        _, air, post = part.legs
+        asset = self.assets[air.asset]  # type: ignore[index]
+        priority = -move.priority
+        start = self.env.now
+        outcome.departure = start if outcome.departure is None else min(outcome.departure, start)
         flight = air.distance_km / asset.speed_kmh
         cycle = max(2 * flight + asset.ground_hours + asset.unload_hours,
                     2 * flight * HOURS_PER_DAY / asset.utilisation_hours_per_day)
-        yield from self._land_leg(pre, 0, priority, timing, outcome)
-        name, fleet = self._fleet(asset, move)
-        t0 = self.env.now
-        request = fleet.request(priority=priority)
-        yield request
-        start = self.env.now
-        if start > t0:
-            timing[f"{name} queue"] = start - t0
-            outcome.waits[name] += start - t0
-        outcome.departure = start if outcome.departure is None else min(outcome.departure, start)
         for node_id, hours in ((air.a, asset.ground_hours), (air.b, asset.unload_hours)):
             node = self.network.nodes[node_id]
             if node_id == air.b:
                 yield self.env.timeout(flight)
                 timing["air transit"] = flight
             yield from self._handle(node, node.mog, "MOG", hours, priority, timing, outcome)
-        self.env.process(self._release_after(fleet, request, name, start, start + cycle))
+        self.env.process(self._release_after(fleet, request, name, start, max(start + cycle, self.env.now + flight)))
         yield from self._land_leg(post, 0, priority, timing, outcome)
         self._arrive(outcome, part, amount, timing)
 
@@ -427,7 +451,7 @@ class Simulation:
     def _release_after(self, resource: simpy.PriorityResource, request: Any, name: str, start: float, end: float):
         yield self.env.timeout(max(0.0, end - self.env.now))
         resource.release(request)
-        self.uses[name].intervals.append((start, end))
+        self.uses[name].intervals.append((start, self.env.now))
 
     def _sea_part(self, plan: Plan, part: Part, outcome: MoveOutcome):
         move = plan.move
@@ -439,26 +463,31 @@ class Simulation:
         timing: dict[str, float] = {}
         outcome.departure = self.env.now if outcome.departure is None else min(outcome.departure, self.env.now)
         yield from self._land_leg(pre, math.ceil(part.amount / per_train - 1e-9), priority, timing, outcome)
-        voyages = [self.env.process(self._voyage(plan, part, amount, dict(timing), outcome, asset, per_train))
-                   for amount in part.loads]
+        name, fleet = self._fleet(asset, move)
+        ready_at = self.env.now
+        voyages = []
+        for amount in part.loads:
+            request = fleet.request(priority=priority)
+            yield request
+            load_timing = dict(timing)
+            if self.env.now > ready_at:
+                load_timing[f"{name} queue"] = self.env.now - ready_at
+                outcome.waits[name] += self.env.now - ready_at
+            voyages.append(self.env.process(self._voyage(plan, part, amount, load_timing, outcome, asset, per_train,
+                                                         fleet, request, name)))
         yield simpy.AllOf(self.env, voyages)
 
     def _voyage(self, plan: Plan, part: Part, amount: float, timing: dict[str, float], outcome: MoveOutcome,
-                asset: Asset, per_train: float):
+                asset: Asset, per_train: float, fleet: simpy.PriorityResource, request: Any, name: str):
+        """One ship, already acquired: activation (counted from the order), load, sail, unload, sail back."""
         move = plan.move
         priority = -move.priority
         _, sea, post = part.legs
-        name, fleet = self._fleet(asset, move)
-        t0 = self.env.now
-        request = fleet.request(priority=priority)
-        yield request
-        if self.env.now > t0:
-            timing[f"{name} queue"] = self.env.now - t0
-            outcome.waits[name] += self.env.now - t0
         start = self.env.now
-        if self.env.now < asset.activation_hours:
-            timing["ship activation"] = asset.activation_hours - self.env.now
-            yield self.env.timeout(asset.activation_hours - self.env.now)
+        active_from = move.release_hours + asset.activation_hours
+        if self.env.now < active_from:
+            timing["ship activation"] = active_from - self.env.now
+            yield self.env.timeout(active_from - self.env.now)
         sail = sea.distance_km / asset.speed_kmh
         for node_id, hours in ((sea.a, asset.ground_hours), (sea.b, asset.unload_hours)):
             node = self.network.nodes[node_id]
@@ -479,11 +508,11 @@ class Simulation:
             yield self.env.timeout(part.draw_hours)
             timing["drawing prepositioned stocks"] = part.draw_hours
         yield from self._land_leg(leg, len(part.loads) if leg.mode == "rail" else 0, -move.priority, timing, outcome)
-        self._arrive(outcome, part, part.amount, timing)
+        self._arrive(outcome, part, part.amount, timing, loads=len(part.loads))
 
-    def _arrive(self, outcome: MoveOutcome, part: Part, amount: float, timing: dict[str, float]) -> None:
+    def _arrive(self, outcome: MoveOutcome, part: Part, amount: float, timing: dict[str, float], loads: int = 1) -> None:
         outcome.delivered[part.kind] += amount
-        outcome.loads += 1
+        outcome.loads += loads
         if outcome.arrival is None or self.env.now >= outcome.arrival:
             outcome.arrival = self.env.now
             outcome.critical = dict(timing)
@@ -492,8 +521,9 @@ class Simulation:
         plan, move = outcome.plan, outcome.move
         yield self.env.timeout(move.release_hours)
         # readiness: inbound forces prepare (light: to wheels-up; medium and heavy: rail loading at home)
-        if move.inbound:
-            heavy = move.lift_class in ("medium", "heavy") and move.stons > 0
+        if move.inbound and not move.ready_on_release:
+            shipping = any(p.kind == "cargo" and p.loads and not p.draw_hours for p in plan.parts)
+            heavy = move.lift_class in ("medium", "heavy") and shipping
             ready_to_go = self.reception.readiness_hours_heavy if heavy else self.reception.readiness_hours_light
             if ready_to_go > 0:
                 yield self.env.timeout(ready_to_go)
@@ -503,8 +533,7 @@ class Simulation:
                 continue
             main = next((leg for leg in part.legs if leg.mode in ("air", "sea")), None)
             if main is not None and main.mode == "air":
-                processes += [self.env.process(self._air_load(plan, part, amount, outcome, None))
-                              for amount in part.loads]
+                processes.append(self.env.process(self._air_part(plan, part, outcome)))
             elif main is not None:
                 processes.append(self.env.process(self._sea_part(plan, part, outcome)))
             else:

@@ -4,7 +4,7 @@ moves to make. Built from the bundled tables by ``drawdown.movement.network``; t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 Mode = Literal["air", "sea", "rail", "road"]
@@ -71,6 +71,16 @@ class Reception:
     readiness_hours_heavy: float = 0.0  # from order to first departure (rail loading at home station)
 
 
+#: Broad-gauge (1520/1524 mm) railways; the rest of Europe is 1435 mm. Rail Baltica's standard-gauge line already
+#: reaches Kaunas from the Polish border, so its terminals there count as standard gauge.
+BROAD_GAUGE = frozenset({"EST", "LVA", "LTU", "FIN", "UKR", "MDA", "BLR", "RUS"})
+STANDARD_GAUGE_IN_BROAD = frozenset({"palemonas", "sestokai"})
+
+
+def gauge(node: Node) -> str:
+    return "broad" if node.country in BROAD_GAUGE and node.id not in STANDARD_GAUGE_IN_BROAD else "standard"
+
+
 def great_circle_km(a: Node, b: Node) -> float:
     la1, lo1, la2, lo2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
     h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
@@ -82,6 +92,7 @@ class Network:
     nodes: dict[str, Node]
     links: dict[tuple[str, str, str], Link]  # (a, b, mode), both directions
     circuity: float = 1.3  # land distance / great-circle distance where no link is given
+    gauge_change_hours: float = 0.0  # added to computed rail legs between 1520/1524 mm and 1435 mm networks
 
     def link(self, a: str, b: str, mode: str) -> Link | None:
         return self.links.get((a, b, mode))
@@ -93,7 +104,10 @@ class Network:
         found = self.link(a, b, mode)
         if found is not None:
             return found
-        return Link(a, b, mode, great_circle_km(self.nodes[a], self.nodes[b]) * self.circuity)
+        delay = 0.0
+        if mode == "rail" and gauge(self.nodes[a]) != gauge(self.nodes[b]):
+            delay = self.gauge_change_hours
+        return Link(a, b, mode, great_circle_km(self.nodes[a], self.nodes[b]) * self.circuity, delay_hours=delay)
 
     def in_country(self, country: str, kind: str) -> list[Node]:
         return [n for n in self.nodes.values() if n.country == country and getattr(n, kind)]
@@ -123,8 +137,6 @@ class Move:
     prepositioned: bool = False
     inbound: bool = True  # arriving forces go through reception (RSOI); departing ones do not
     action_line: int | None = None
-    lift: dict[str, float] = field(default_factory=dict)  # dedicated assets: {"c17": 40} = 40 C-17s for this move
-
-    def scaled(self, personnel: int) -> Move:
-        f = personnel / self.personnel if self.personnel else 0.0
-        return replace(self, personnel=personnel, stons=self.stons * f, outsize_loads=self.outsize_loads * f)
+    lift: dict[str, float] = field(default_factory=dict)  # dedicated assets: {"c17": 40} = 40 C-17s
+    lift_group: str = ""  # moves of one action share its dedicated lift (default: the move alone)
+    ready_on_release: bool = False  # alerts: the notice period already covers getting ready

@@ -8,7 +8,7 @@ optional published range (``low``/``high``, sampled uniformly when the engine is
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -100,9 +100,10 @@ class LiftData:
                          readiness_hours_light=self.value("readiness", "light_hours", 0.0, rng),
                          readiness_hours_heavy=self.value("readiness", "heavy_hours", 0.0, rng))
 
-    def land_speeds(self, rng: np.random.Generator | None = None) -> dict[str, float]:
-        return {"rail": self.value("rail_military", "speed_kmh", rng=rng),
-                "road": self.value("road_convoy", "speed_kmh", rng=rng)}
+    def network_for(self, rng: np.random.Generator | None = None) -> Network:
+        """The network with this draw's (or the overridden) circuity and gauge-change time."""
+        return replace(self.network, circuity=self.value("network", "circuity", self.network.circuity, rng),
+                       gauge_change_hours=self.value("rail_military", "gauge_change_hours", 0.0, rng))
 
 
 def _opt(value: object) -> float | None:

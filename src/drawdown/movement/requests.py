@@ -13,7 +13,6 @@ without a row use short tons per person for their lift class (``lift_parameters`
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Any
 
 import pandas as pd
@@ -21,7 +20,7 @@ import pandas as pd
 from drawdown.data import Dataset
 from drawdown.errors import ScenarioError
 from drawdown.movement.model import Move
-from drawdown.movement.network import LiftData
+from drawdown.movement.network import LiftData, lift_data
 from drawdown.scenario import Scenario
 from drawdown.scenario.model import Alert, Deploy, Reduce, Selector, Shift, Withdraw
 from drawdown.scenario.timeline import PostureTimeline, _Compiler
@@ -73,11 +72,15 @@ class _Builder:
         self.start = scenario.parsed.header.start
         self.compiler = _Compiler(scenario.parsed, data)
         self.moves: list[Move] = []
+        # what a unit needs lifted is a property of the unit: scenario overrides of lift figures do not change it
+        self.base_lift = lift_data(data)
+        self.lift_node_ids = frozenset(data.tables["lift_nodes"]["id"])
 
     def hours(self, date: dt.date) -> float:
         return (date - self.start).days * 24.0
 
     def node_for(self, country: str, site: str | None, pa: Any, field: str) -> str:
+        """A place in ``country``: the site if given, else its primary site, else a lift node there."""
         nodes = self.lift.network.nodes
         if site and site in nodes:
             return site
@@ -86,11 +89,22 @@ class _Builder:
         primary = self.data.primary_site(country)
         if primary and primary in nodes:
             return primary
-        candidates = sorted(n.id for n in nodes.values() if n.country == country)
-        if candidates:
-            return candidates[0]
-        raise ScenarioError.single(f"no place of the lift network in {country}", pa.location, field=field,
-                                   suggestion="name a site with sites: [...]")
+        return self.home(country, pa, field)
+
+    def home(self, nation: str, pa: Any, field: str) -> str:
+        """Where a nation's own forces leave from or return to: a node of the lift network in that nation that is
+        not a US site (an airfield first), else any place there."""
+        if nation == "USA":
+            return US_RETURN["air"]
+        nodes = self.lift.network.nodes
+        own = sorted((not n.air, n.id) for n in nodes.values() if n.country == nation and n.id in self.lift_node_ids)
+        if own:
+            return own[0][1]
+        anywhere = sorted(n.id for n in nodes.values() if n.country == nation)
+        if anywhere:
+            return anywhere[0]
+        raise ScenarioError.single(f"no place of the lift network in {nation}", pa.location, field=field,
+                                   suggestion="name an origin with origin: NODE (see `drawdown data show lift_nodes`)")
 
     def origin(self, action: Any, lift_class: str, pa: Any, who: str) -> str:
         origin = getattr(action, "origin", None)
@@ -104,14 +118,14 @@ class _Builder:
             return origin
         if who == "USA":
             return DEFAULT_US_ORIGIN.get(lift_class, "fort_bragg")
-        return self.node_for(who, None, pa, "who")
+        return self.home(who, pa, "who")
 
     def add(self, pa: Any, label: str, owner: str, unit_type: str, personnel: int, origin: str, destination: str,
             release: dt.date, due: dt.date | None, inbound: bool,
             cargo: tuple[float, float] | None = None) -> None:
         if personnel <= 0:
             return
-        stons, outsize, lift_class = requirement(self.data, self.lift, unit_type, personnel)
+        stons, outsize, lift_class = requirement(self.data, self.base_lift, unit_type, personnel)
         if cargo is not None:
             stons, outsize = cargo
         action = pa.action
@@ -121,7 +135,8 @@ class _Builder:
             destination=destination, release_hours=self.hours(release),
             due_hours=None if due is None else self.hours(due), mode=getattr(action, "mode", "auto") or "auto",
             priority=getattr(action, "priority", 0) or 0, prepositioned=bool(getattr(action, "prepositioned", False)),
-            inbound=inbound, action_line=pa.location.line, lift=self.dedicated(pa)))
+            inbound=inbound, action_line=pa.location.line, lift=self.dedicated(pa), lift_group=f"a{pa.index + 1}",
+            ready_on_release=isinstance(action, Alert)))
 
     def dedicated(self, pa: Any) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -163,7 +178,7 @@ class _Builder:
         shares = _split_even(a.troops, len(nations) * len(places))
         i = 0
         for nation in nations:
-            _, _, lift_class = requirement(self.data, self.lift, unit_type, 1)
+            _, _, lift_class = requirement(self.data, self.base_lift, unit_type, 1)
             origin = self.origin(a, lift_class, pa, nation)
             for country, site in places:
                 destination = self.node_for(country, site, pa, "to")
@@ -172,42 +187,62 @@ class _Builder:
                 i += 1
 
     def shift(self, pa: Any, a: Shift) -> None:
-        frm = self.compiler.destinations(Selector(countries=a.from_.countries, sites=a.from_.sites,
-                                                  groups=a.from_.groups)) if (a.from_.countries or a.from_.sites
-                                                                              or a.from_.groups) else []
-        places = self.compiler.destinations(a.to)
-        if not frm:
-            return
-        country, site = frm[0]
-        origin = self.node_for(country, site, pa, "from")
+        """From every place the selector matches, in proportion to the owner's troops there at the start, to
+        each destination (split evenly)."""
         holdings = self.timeline.holdings
-        here = holdings[(holdings["phase"] == 0) & (holdings["owner"] == a.who)
-                        & ((holdings["site"] == site) if site else (holdings["country"] == country))]
-        unit_type = str(here.groupby("unit_type")["personnel"].sum().idxmax()) if len(here) else "support"
-        shares = _split_even(a.troops, len(places))
-        for (c, s), troops in zip(places, shares):
-            label = f"shift {a.who} {troops:,} {site or country} to {s or c}"
-            self.add(pa, label, a.who, unit_type, troops, origin, self.node_for(c, s, pa, "to"), a.start or self.start,
-                     a.by, inbound=True)
+        here = holdings[(holdings["phase"] == 0) & (holdings["owner"] == a.who) & (holdings["personnel"] > 0)]
+        sel = a.from_
+        mask = pd.Series(True, index=here.index)
+        if sel.countries:
+            mask &= here["country"].isin(sel.countries)
+        if sel.sites:
+            mask &= here["site"].isin(sel.sites)
+        if sel.units:
+            mask &= here["element_id"].isin(sel.units)
+        if sel.unit_types:
+            mask &= here["unit_type"].isin(sel.unit_types)
+        if sel.groups or sel.nato_joined_after is not None:
+            nations = set(self.compiler.resolve_nations(Selector(groups=sel.groups,
+                                                                 nato_joined_after=sel.nato_joined_after)))
+            mask &= here["country"].isin(nations)
+        here = here[mask].copy()
+        if not len(here):
+            return
+        here["node"] = [self.node_for(c, s if isinstance(s, str) and s else None, pa, "from")
+                        for c, s in zip(here["country"], here["site"])]
+        by_origin = here.groupby("node")["personnel"].sum()
+        places = self.compiler.destinations(a.to)
+        from drawdown.scenario.timeline import allocate
+
+        for origin, troops in zip(by_origin.index, allocate(a.troops, [int(v) for v in by_origin.values])):
+            there = here[here["node"] == origin]
+            unit_type = str(there.groupby("unit_type")["personnel"].sum().idxmax())
+            for (c, s), part in zip(places, _split_even(troops, len(places))):
+                label = f"shift {a.who} {part:,} {origin} to {s or c}"
+                self.add(pa, label, a.who, unit_type, part, origin, self.node_for(c, s, pa, "to"),
+                         a.start or self.start, a.by, inbound=True)
 
     def withdraw(self, pa: Any) -> None:
         """One move per phase and place: a garrison's units leave together (their cargo summed, the move
-        classed by its largest unit type)."""
+        classed by its largest unit type), to the owner's home (the United States: Charleston)."""
         out = self.timeline.withdrawals
         rows = out[(out["action_line"] == pa.location.line) & (out["reason"] == "withdrawn")].copy()
         if not len(rows):
             return
-        rows["site"] = rows["site"].fillna("")
+        rows["node"] = [self.node_for(c, s if isinstance(s, str) and s else None, pa, "from")
+                        for c, s in zip(rows["country"], rows["site"])]
         dates = self.timeline.dates
-        for (phase, owner, country, site), group in rows.groupby(["phase", "owner", "country", "site"], sort=True):
+        start = pa.action.start or self.start
+        for (phase, owner, node), group in rows.groupby(["phase", "owner", "node"], sort=True):
             by_type = group.groupby("unit_type")["personnel"].sum().sort_values(ascending=False, kind="stable")
             personnel = int(by_type.sum())
             main = str(by_type.index[0])
             types = ", ".join(by_type.index[:3]) + (", ..." if len(by_type) > 3 else "")
-            label = f"withdraw {owner} {personnel:,} from {site or country} ({types})"
-            requirements = [requirement(self.data, self.lift, t, int(n)) for t, n in by_type.items()]
-            self.add(pa, label, owner, main, personnel, self.node_for(country, site or None, pa, "from"),
-                     US_RETURN["air"], dates[max(0, int(phase) - 1)], dates[int(phase)], inbound=False,
+            label = f"withdraw {owner} {personnel:,} from {node} ({types})"
+            requirements = [requirement(self.data, self.base_lift, t, int(n)) for t, n in by_type.items()]
+            release = max(dates[max(0, int(phase) - 1)], start)
+            self.add(pa, label, owner, main, personnel, node, self.home(owner, pa, "who"), release,
+                     dates[int(phase)], inbound=False,
                      cargo=(sum(r[0] for r in requirements), sum(r[1] for r in requirements)))
 
 
@@ -247,7 +282,3 @@ def overrides_from_scenario(scenario: Scenario) -> dict[str, float]:
         if isinstance(pa.action, Set) and pa.action.path.startswith("lift."):
             out[pa.action.path[len("lift."):]] = float(pa.action.value)  # type: ignore[arg-type]
     return out
-
-
-def ceil_div(a: float, b: float) -> int:
-    return int(math.ceil(a / b - 1e-9))

@@ -113,7 +113,7 @@ class MoveOptions(_Strict):
         "auto", description="Lift mode: auto (people by air, heavy cargo by sea, light by air; rail in Europe), or one mode")
     priority: Annotated[int, Field(strict=True, ge=0, le=9)] = Field(
         0, description="Queue priority for scarce lift (9 first)")
-    lift: dict[str, Annotated[int, Field(strict=True, ge=0, le=10_000)]] | None = Field(
+    lift: dict[str, Annotated[int, Field(strict=True, ge=1, le=10_000)]] | None = Field(
         None, description="Lift dedicated to this move: aircraft or ships by asset id, e.g. {c17_available: 40}")
     prepositioned: bool = Field(False, description="Draw prepositioned equipment in Europe instead of shipping it")
 
@@ -178,7 +178,7 @@ class Deploy(Action, MoveOptions):
     to: Selector = Field(description="Destination: a nation code, countries or sites")
     troops: Troops = Field(description="Troops deployed in all")
     unit_type: str = Field(description="Unit type id (e.g. mech_bde)")
-    start: Date | None = Field(None, description="First arrivals (default: scenario start)")
+    start: Date | None = Field(None, description="First day: troops ramp in from start to by in the posture timeline, and the movement engine orders them on this day (default: scenario start)")
     by: Date = Field(description="Date by which all have arrived")
     role: str | None = Field(None, description="Free text: reassurance, deterrence, training, ...")
     origin: str | None = Field(None, description="Lift node they come from (default: a home station for the unit type)")

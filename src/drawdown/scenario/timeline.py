@@ -33,6 +33,7 @@ from drawdown.scenario.model import (
     Deploy,
     Forbid,
     Keep,
+    MoveOptions,
     Reduce,
     Selector,
     Set,
@@ -75,6 +76,13 @@ def ramp(date: dt.date, start: dt.date, by: dt.date, profile: str = "linear") ->
     if date < start or profile == "step":
         return 0.0
     return (date - start).days / max((by - start).days, 1)
+
+
+#: Lift figures that may be 0 (a fleet with no aircraft, no delay); every other one divides something.
+ZERO_ALLOWED_LIFT = frozenset({"available", "fleet", "ships", "mission_capable", "committed_share", "activation_days",
+                               "gauge_change_hours", "onload_hours", "offload_hours", "load_days", "unload_days",
+                               "rsoi_days", "rsoi_days_light", "draw_days", "light_hours", "heavy_hours",
+                               "outsize", "passengers", "payload_stons"})
 
 
 def allocate(total: int, weights: list[float]) -> list[int]:
@@ -283,6 +291,8 @@ class _Compiler:
             self.check_dates(pa)
             if hasattr(a, "who") and isinstance(a.who, str):
                 self.check_nation(pa, a.who, "who")
+            if isinstance(a, MoveOptions):
+                self.check_move_options(pa, a)
             if isinstance(a, Withdraw):
                 self.check_codes(pa, a.from_, "from")
                 withdraws.append(pa)
@@ -383,16 +393,40 @@ class _Compiler:
             if armed.get(nation) is False:
                 self.error(pa, f"{nation} has no armed forces to deploy", ("who",))
 
+    def check_move_options(self, pa: ParsedAction, a: MoveOptions) -> None:
+        """Dedicated lift names aircraft or ship fleets; an origin is a place of the lift network."""
+        assets = self.data.tables.get("lift_assets")
+        fleets = [] if assets is None else sorted(assets[assets["mode"].isin(["air", "sea"])]["id"])
+        for key in (a.lift or {}):
+            if key.removesuffix("_available") not in fleets:
+                self.error(pa, f"'{key}' is not an aircraft or ship fleet", ("lift",),
+                           did_you_mean(key.removesuffix("_available"), fleets) or "one of " + ", ".join(fleets))
+        origin = getattr(a, "origin", None)
+        if origin is not None:
+            nodes = self.data.tables.get("lift_nodes")
+            places = set(self.data.site_ids) | (set() if nodes is None else set(nodes["id"]))
+            looks_like_id = origin == origin.lower() and " " not in origin
+            if origin not in places and (not isinstance(a, Alert) or looks_like_id):
+                self.error(pa, f"unknown lift node '{origin}'", ("origin",),
+                           did_you_mean(origin, places) or "see `drawdown data show lift_nodes`")
+
     def check_parameter(self, pa: ParsedAction) -> None:
         a: Set = pa.action  # type: ignore[assignment]
         if a.path.startswith("lift."):  # movement engine figures: lift.ASSET.PARAMETER (lift_parameters)
             lift = self.data.tables.get("lift_parameters")
-            paths = [] if lift is None else sorted({f"lift.{r.asset}.{r.parameter}" for r in lift.itertuples()})
+            assets = self.data.tables.get("lift_assets")
+            paths = set() if lift is None else {f"lift.{r.asset}.{r.parameter}" for r in lift.itertuples()}
+            if assets is not None:  # a fleet's number of aircraft or ships can be set directly
+                paths |= {f"lift.{x}.available" for x in assets[assets["mode"].isin(["air", "sea"])]["id"]}
+            parameter = a.path.rsplit(".", 1)[-1]
+            positive = parameter not in ZERO_ALLOWED_LIFT
             if a.path not in paths:
                 self.error(pa, f"unknown lift parameter '{a.path}'", ("path",),
-                           did_you_mean(a.path, paths) or "see `drawdown data show lift_parameters`")
-            elif isinstance(a.value, bool) or not isinstance(a.value, (int, float)) or a.value < 0:
-                self.error(pa, f"'{a.path}' takes a number >= 0, got {a.value!r}", ("value",))
+                           did_you_mean(a.path, sorted(paths)) or "see `drawdown data show lift_parameters`")
+            elif isinstance(a.value, bool) or not isinstance(a.value, (int, float)) or a.value < 0 \
+                    or (positive and a.value == 0):
+                self.error(pa, f"'{a.path}' takes a number {'> 0' if positive else '>= 0'}, got {a.value!r}",
+                           ("value",))
             return
         table = self.data.parameters.set_index("path")
         if a.path not in table.index:
