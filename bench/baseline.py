@@ -26,22 +26,42 @@ def one_sample(axes: list[Axis], drawn: dict[str, float], theta: float, hours: i
     l_d, l_a = drawn["defender_loss_per_day"] / 24, drawn["attacker_loss_per_day"] / 24
     cap_d, cap_a = drawn["defender_loss_cap"] / 24, drawn["attacker_loss_cap"] / 24
     air = drawn["air_attrition_per_day"] / 24
+    bp_a, bp_d = drawn.get("attacker_breakpoint_loss", 2.0), drawn.get("defender_breakpoint_loss", 2.0)
+    mixed = drawn.get("terrain_defence_mixed", 1.0)
+
+    def terrain(axis: Axis, position: float) -> tuple[float, float]:
+        """(advance factor, defence factor relative to mixed ground) where the front is."""
+        if not axis.segments:
+            return 1.0, 1.0
+        end = 0.0
+        for km, cls in axis.segments:
+            end += km
+            if position < end:
+                break
+        return drawn.get(f"terrain_advance_{cls}", 1.0), drawn.get(f"terrain_defence_{cls}", 1.0) / mixed
+
     times = []
     for axis in axes:
         if axis.attackers_bn_eq <= 0:
             times.append(math.inf)
             continue
-        attackers = axis.attackers_bn_eq
+        attackers, a0 = axis.attackers_bn_eq, axis.attackers_bn_eq
         defenders = max(axis.defenders_bn_eq, DEFENDER_FLOOR)
-        position, reached = 0.0, math.inf
+        received = defenders
+        position, reached, broken = 0.0, math.inf, False
         for hour in range(1, hours + 1):
-            rho = attackers / (max(defenders, DEFENDER_FLOOR) * theta)
-            position += v_max / (1.0 + max(rho, 1e-9) ** -k)
+            advance, defence = terrain(axis, position)
+            rho = attackers / (max(defenders, DEFENDER_FLOOR) * theta * defence)
+            position += v_max * advance / (1.0 + max(rho, 1e-9) ** -k)
             if position >= axis.length_km:
                 reached = float(hour)
                 break
             defenders *= 1.0 - min(l_d * rho, cap_d)
             attackers *= 1.0 - (min(l_a / max(rho, 1e-9), cap_a) + air)
+            if not broken and 1.0 - defenders / received >= bp_d:
+                broken, defenders = True, min(defenders, DEFENDER_FLOOR)
+            if 1.0 - attackers / a0 >= bp_a:
+                break  # the attack breaks off
         times.append(reached)
     return times
 

@@ -31,7 +31,15 @@ def test_numba_matches_numpy(data, axes, warning, seed, incoming):
     chunked runs included."""
     from drawdown.campaign import Arrival
 
-    axes = [Axis(f"a{i}", f"O{i}", length, d, a) for i, (length, d, a) in enumerate(axes)]
+    from drawdown.campaign import TERRAIN
+
+    def segments(length, i):  # terrain along the axis: a few segments of varied classes, or none (neutral)
+        if i % 3 == 2:
+            return ()
+        cuts = [length * f for f in (0.1, 0.45, 0.45)]
+        return tuple((km, TERRAIN[(i + c) % len(TERRAIN)]) for c, km in enumerate(cuts))
+
+    axes = [Axis(f"a{i}", f"O{i}", length, d, a, segments(length, i)) for i, (length, d, a) in enumerate(axes)]
     arrivals = [Arrival(hour, j % len(axes), power) for hour, j, power in incoming]
     reference, compiled = both(data, axes, seed, warning=warning, arrivals=arrivals)
     assert np.array_equal(reference.time_to_objective, compiled.time_to_objective)
@@ -49,7 +57,9 @@ def test_numba_matches_numpy_on_the_rand_case(data):
 
 def test_per_sample_baseline_is_the_same_model(data):
     """bench/baseline.py (plain Python, one sample at a time) reproduces the engine sample by sample."""
-    axes = BASE + [Axis("held", "Held", 300, 40.0, 5.0)]
+    axes = [Axis(a.id, a.objective, a.length_km, a.defenders_bn_eq, a.attackers_bn_eq,
+                 ((a.length_km * 0.3, "forest"), (a.length_km * 0.7, "mixed"))) for a in BASE]
+    axes += [Axis("held", "Held", 300, 40.0, 5.0, ((150.0, "urban"), (150.0, "river")))]
     engine = simulate(axes, coefficients(data), np.random.default_rng(2), samples=200, days=7, warning_days=3,
                       backend="numpy")
     slow = baseline.simulate(axes, coefficients(data), np.random.default_rng(2), samples=200, days=7, warning_days=3)

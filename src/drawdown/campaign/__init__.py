@@ -34,6 +34,10 @@ DAYS_REPORTED = (1, 3, 7, 14, 28)
 DEFENDER_FLOOR = 0.05
 
 
+#: Terrain classes of axis segments (``axis_segments.csv``); coefficients terrain_advance_* / terrain_defence_*.
+TERRAIN = ("open", "mixed", "forest", "urban", "river")
+
+
 @dataclass(frozen=True)
 class Axis:
     id: str
@@ -41,6 +45,38 @@ class Axis:
     length_km: float
     defenders_bn_eq: float
     attackers_bn_eq: float
+    #: (length_km, terrain class) in order from the start line; empty = one segment with neutral terrain
+    segments: tuple[tuple[float, str], ...] = ()
+
+
+def _segment_tables(axes: list[Axis]) -> tuple[np.ndarray, np.ndarray]:
+    """(axes, S) cumulative segment ends (km) and terrain class index (-1 = neutral), padded with the last
+    segment; S is the largest number of segments."""
+    longest = max([len(a.segments) for a in axes] + [1])
+    ends = np.zeros((len(axes), longest))
+    cls = np.full((len(axes), longest), -1, dtype=np.int64)
+    for j, axis in enumerate(axes):
+        if not axis.segments:
+            ends[j, :] = np.inf
+            continue
+        total = 0.0
+        for i, (km, terrain) in enumerate(axis.segments):
+            total += km
+            ends[j, i] = total
+            cls[j, i] = TERRAIN.index(terrain)
+        ends[j, len(axis.segments) - 1:] = np.inf  # the last segment runs on past the objective
+        cls[j, len(axis.segments):] = cls[j, len(axis.segments) - 1]
+    return ends, cls
+
+
+def _terrain_draws(draw: dict[str, np.ndarray], kind: str, n: int) -> np.ndarray:
+    """(n, classes + 1) factor per sample and terrain class; the last column (index -1) is neutral (1.0)."""
+    out = np.ones((n, len(TERRAIN) + 1))
+    for c, terrain in enumerate(TERRAIN):
+        values = draw.get(f"terrain_{kind}_{terrain}")
+        if values is not None:
+            out[:, c] = values[:, 0]
+    return out
 
 
 @dataclass(frozen=True)
@@ -152,6 +188,7 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
     a0 = np.array([a.attackers_bn_eq for a in axes], dtype=float)
     theta = posture_ratio(warning_days, coefficients)
     late = incoming.any(axis=1)
+    seg_ends, seg_cls = _segment_tables(axes)
 
     out_time = np.empty((samples, n_axes))
     out_ratio = np.empty((samples, n_axes))
@@ -167,12 +204,19 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
         l_d, l_a = draw["defender_loss_per_day"] / 24, draw["attacker_loss_per_day"] / 24
         cap_d, cap_a = draw["defender_loss_cap"] / 24, draw["attacker_loss_cap"] / 24
         air = draw["air_attrition_per_day"] / 24
+        bp_a = draw["attacker_breakpoint_loss"] if "attacker_breakpoint_loss" in draw else np.full((n, 1), 2.0)
+        bp_d = draw["defender_breakpoint_loss"] if "defender_breakpoint_loss" in draw else np.full((n, 1), 2.0)
+        adv, dfn = _terrain_draws(draw, "advance", n), _terrain_draws(draw, "defence", n)
+        # the planning ratios (theta) are averages over the terrain of the battles behind them: defence terrain
+        # enters relative to mixed terrain, so that only better or worse ground than the average shifts the ratio
+        dfn[:, :-1] /= dfn[:, [TERRAIN.index("mixed")]]  # the last column (no terrain given) stays neutral
         sl = slice(done, done + n)
         if backend == "numba":
             from drawdown.campaign import kernels
 
             kernels.run_chunk(length, d0, a0, float(theta), *(np.ascontiguousarray(x[:, 0]) for x in
-                              (v_max, k, l_d, l_a, cap_d, cap_a, air)), hours, incoming,
+                              (v_max, k, l_d, l_a, cap_d, cap_a, air, bp_a, bp_d)), hours, incoming,
+                              seg_ends, seg_cls, adv, dfn,
                               out_time[sl], out_ratio[sl], out_dloss[sl], out_aloss[sl])
             done += n
             if progress:
@@ -184,28 +228,50 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
         reached = np.full((n, n_axes), np.inf)
         attacked = a0 > 0
         received = np.broadcast_to(d0, (n, n_axes)).copy()  # initial power plus reinforcements taken in
+        halted = np.zeros((n, n_axes), dtype=bool)  # the attack on this axis has broken off (its breakpoint)
+        broken = np.zeros((n, n_axes), dtype=bool)  # the defence on this axis has broken (its breakpoint)
+        rows = np.arange(n)
+        adv_now, dfn_now = np.ones((n, n_axes)), np.ones((n, n_axes))
+
+        def terrain_here() -> None:
+            for j in range(n_axes):
+                seg = np.minimum(np.searchsorted(seg_ends[j], position[:, j], side="right"), seg_ends.shape[1] - 1)
+                cls = seg_cls[j][seg]
+                adv_now[:, j] = adv[rows, cls]
+                dfn_now[:, j] = dfn[rows, cls]
+
+        terrain_here()
         if daily is not None:
-            daily[sl, 0] = np.where(attacked, attackers / (defenders * theta), np.nan)
+            daily[sl, 0] = np.where(attacked, attackers / (defenders * theta * dfn_now), np.nan)
         for hour in range(1, hours + 1):
-            fighting = ~np.isfinite(reached) & attacked  # an axis freezes once its objective has fallen
+            # an axis freezes once its objective has fallen or its attack has broken off
+            fighting = ~np.isfinite(reached) & attacked & ~halted
             if late[hour]:
                 joined = np.where(fighting, incoming[hour], 0.0)
                 defenders += joined
                 received += joined
-            rho = attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta)
-            speed = v_max / (1.0 + np.exp(-k * np.log(np.maximum(rho, 1e-9))))  # rho^-k
+            rho = attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta * dfn_now)
+            speed = v_max * adv_now / (1.0 + np.exp(-k * np.log(np.maximum(rho, 1e-9))))  # rho^-k
             position += np.where(fighting, speed, 0.0)
             newly = fighting & (position >= length)
             reached[newly] = hour
             defenders *= np.where(fighting, 1.0 - np.minimum(l_d * rho, cap_d), 1.0)
             attackers *= np.where(fighting, 1.0 - (np.minimum(l_a / np.maximum(rho, 1e-9), cap_a) + air), 1.0)
+            # breakpoints: a defence that has lost its breakpoint share gives way (a remnant delays); an attack
+            # that has lost its breakpoint share breaks off and the objective holds
+            collapse = fighting & ~newly & ~broken & (1.0 - defenders / received >= bp_d)
+            broken |= collapse
+            defenders = np.where(collapse, np.minimum(defenders, DEFENDER_FLOOR), defenders)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                halted |= fighting & ~newly & (1.0 - attackers / np.where(a0 > 0, a0, 1.0) >= bp_a)
+            terrain_here()
             if daily is not None and hour % 24 == 0:
                 holding = attacked & ~np.isfinite(reached)
                 daily[sl, hour // 24] = np.where(
-                    holding, attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta), np.nan)
+                    holding, attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta * dfn_now), np.nan)
             if not fighting.any():
                 break
-        rho_end = attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta)
+        rho_end = attackers / (np.maximum(defenders, DEFENDER_FLOOR) * theta * dfn_now)
         out_time[sl], out_ratio[sl] = reached, rho_end
         out_dloss[sl] = 1.0 - defenders / received
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -82,6 +82,7 @@ def theatre_forces(data: Dataset, contingency: Contingency, posture: pd.DataFram
     by_owner = {owner: float((g["count"] * g["type_power"]).sum()) * presence for owner, g in ground.groupby("owner")}
 
     defends = {c: [r.id for r in rows.itertuples() if c in str(r.defended_by).split(";")] for c in countries}
+    segments = axis_segments(data)
     # each attacking nation splits its force over the axes it attacks along, by their shares
     shares = {owner: sum(float(r.attacker_share) for r in rows.itertuples()
                          if owner in str(r.attackers_from).split(";")) for owner in by_owner}
@@ -92,7 +93,7 @@ def theatre_forces(data: Dataset, contingency: Contingency, posture: pd.DataFram
         attackers = sum(power * float(row.attacker_share) / shares[owner]
                         for owner, power in by_owner.items()
                         if owner in str(row.attackers_from).split(";") and shares[owner] > 0)
-        axes.append(Axis(row.id, row.objective, float(row.length_km), defenders, attackers))
+        axes.append(Axis(row.id, row.objective, float(row.length_km), defenders, attackers, segments.get(row.id, ())))
     return TheatreForces(contingency.theatre, contingency.date, axes, by_country, sum(by_owner.values()),
                          float(ground["count"].sum()) * presence, units)
 
@@ -112,6 +113,17 @@ def _national(data: Dataset, countries: list[str], date: dt.date) -> list[dict[s
         units.append({"owner": row.owner, "country": row.country, "unit_type": row.unit_type, "count": share,
                       "bn_eq": share * float(power.get(row.unit_type, 0.0)), "source": row.id})
     return units
+
+
+def axis_segments(data: Dataset) -> dict[str, tuple[tuple[float, str], ...]]:
+    """Each axis's segments in order: (length_km, terrain)."""
+    table = data.tables.get("axis_segments")
+    if table is None:
+        return {}
+    out: dict[str, tuple[tuple[float, str], ...]] = {}
+    for axis, group in table.sort_values(["axis", "seq"]).groupby("axis"):
+        out[str(axis)] = tuple((float(r.length_km), str(r.terrain)) for r in group.itertuples())
+    return out
 
 
 def defended_axes(data: Dataset, theatre: str) -> dict[str, list[int]]:

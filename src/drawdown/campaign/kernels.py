@@ -16,35 +16,52 @@ FLOOR = 0.05  # drawdown.campaign.DEFENDER_FLOOR (kept literal so the kernel com
 
 
 @numba.njit(parallel=True, cache=True, fastmath=False, error_model="numpy")
-def run_chunk(length, d0, a0, theta, v_max, k, l_d, l_a, cap_d, cap_a, air, hours, incoming,
-              out_time, out_ratio, out_dloss, out_aloss):  # pragma: no cover - compiled
+def run_chunk(length, d0, a0, theta, v_max, k, l_d, l_a, cap_d, cap_a, air, bp_a, bp_d, hours, incoming,
+              seg_ends, seg_cls, adv, dfn, out_time, out_ratio, out_dloss, out_aloss):  # pragma: no cover - compiled
     n = v_max.shape[0]
     m = length.shape[0]
+    last_seg = seg_ends.shape[1] - 1
     for s in numba.prange(n):
         for j in range(m):
             attackers = a0[j]
             defenders = d0[j]
             received = d0[j]
             reached = math.inf
+            seg = 0
+            position = 0.0
+            while seg < last_seg and position >= seg_ends[j, seg]:
+                seg += 1
+            adv_now = adv[s, seg_cls[j, seg]]
+            dfn_now = dfn[s, seg_cls[j, seg]]
             if attackers > 0.0:
-                position = 0.0
+                broken = False
                 for hour in range(1, hours + 1):
                     joined = incoming[hour, j]
                     if joined != 0.0:
                         defenders += joined
                         received += joined
-                    rho = attackers / (max(defenders, FLOOR) * theta)
-                    position += v_max[s] / (1.0 + math.exp(-k[s] * math.log(max(rho, 1e-9))))
+                    rho = attackers / (max(defenders, FLOOR) * theta * dfn_now)
+                    position += v_max[s] * adv_now / (1.0 + math.exp(-k[s] * math.log(max(rho, 1e-9))))
                     defenders *= 1.0 - min(l_d[s] * rho, cap_d[s])
                     attackers *= 1.0 - (min(l_a[s] / max(rho, 1e-9), cap_a[s]) + air[s])
-                    if position >= length[j]:
+                    newly = position >= length[j]
+                    if not newly and not broken and 1.0 - defenders / received >= bp_d[s]:
+                        broken = True  # the defence gives way: a remnant delays
+                        defenders = min(defenders, FLOOR)
+                    while seg < last_seg and position >= seg_ends[j, seg]:
+                        seg += 1
+                    adv_now = adv[s, seg_cls[j, seg]]
+                    dfn_now = dfn[s, seg_cls[j, seg]]
+                    if newly:
                         reached = float(hour)
                         break
+                    if 1.0 - attackers / a0[j] >= bp_a[s]:
+                        break  # the attack breaks off: the objective holds
                 out_aloss[s, j] = 1.0 - attackers / a0[j]
             else:
                 out_aloss[s, j] = 0.0
             out_time[s, j] = reached
-            out_ratio[s, j] = attackers / (max(defenders, FLOOR) * theta)
+            out_ratio[s, j] = attackers / (max(defenders, FLOOR) * theta * dfn_now)
             out_dloss[s, j] = 1.0 - defenders / received
 
 
@@ -52,5 +69,6 @@ def warm_up() -> None:
     """Compile (or load from cache) with tiny inputs, so that a timed run measures the work only."""
     one = np.ones(1)
     out = [np.empty((1, 1)) for _ in range(4)]
-    run_chunk(one * 10, one, one, 3.0, one, one, one * 0.01, one * 0.01, one, one, one * 0.0, 2, np.zeros((3, 1)),
-              *out)
+    run_chunk(one * 10, one, one, 3.0, one, one, one * 0.01, one * 0.01, one, one, one * 0.0, one * 2, one * 2, 2,
+              np.zeros((3, 1)), np.full((1, 1), np.inf), np.full((1, 1), -1, dtype=np.int64), np.ones((1, 6)),
+              np.ones((1, 6)), *out)
