@@ -267,3 +267,32 @@ def test_terrain_slows_the_advance_and_breakpoints_can_stop_it(data):
     brittle = dict(coefs, attacker_breakpoint_loss=Coefficient("attacker_breakpoint_loss", "fixed", 0.01, 0.01, "t"))
     stopped = simulate(BASE, brittle, np.random.default_rng(1), samples=500, days=14, warning_days=7.0)
     assert np.isinf(stopped.time_to_objective).all()
+
+
+def test_a_nation_on_two_axes_spreads_its_forces_by_the_weight_of_attack(data_copy):
+    from drawdown.campaign.forces import theatre_forces
+    from drawdown.data import load_dataset
+    from drawdown.scenario.model import Contingency
+
+    with open(data_copy / "tables" / "axes.csv", "a") as f:
+        f.write("kaliningrad_gdansk,poland,Kaliningrad to Gdansk,Gdansk,POL,150,1.0,RUS,assumption_campaign_axes,test\n")
+    copy = load_dataset(data_copy)
+    forces = theatre_forces(copy, Contingency(theatre="poland", date="2026-06-01"), None)
+    by_id = {a.id: a for a in forces.axes}
+    pol = forces.defenders_by_country["POL"]
+    gap, gdansk = by_id["suwalki_gap"], by_id["kaliningrad_gdansk"]
+    lithuania = forces.defenders_by_country["LTU"]  # LTU defends only the gap
+    assert gap.defenders_bn_eq - lithuania == pytest.approx(pol * gap.attackers_bn_eq
+                                                            / (gap.attackers_bn_eq + gdansk.attackers_bn_eq))
+    assert gdansk.defenders_bn_eq + gap.defenders_bn_eq == pytest.approx(pol + lithuania)
+
+
+def test_segments_must_add_up_to_the_axis(data_copy):
+    from drawdown.data import load_dataset
+    from drawdown.errors import DataError
+
+    path = data_copy / "tables" / "axes.csv"
+    path.write_text(path.read_text().replace("narva_tallinn,baltic,North-east Estonia to Tallinn,Tallinn,EST,205",
+                                             "narva_tallinn,baltic,North-east Estonia to Tallinn,Tallinn,EST,250"))
+    with pytest.raises(DataError, match="segments add up to 205"):
+        load_dataset(data_copy)

@@ -259,3 +259,20 @@ def test_people_fly_long_moves_within_europe_and_road_march_short_ones():
                     lift(network__people_road_max_km=2000)).point.outcomes[0].plan
     assert "air" in [leg.mode for leg in far.parts[0].legs]
     assert [leg.mode for leg in near.parts[0].legs] == ["road"]
+
+
+def test_withdrawal_capacity_grows_with_time_and_lift_and_is_exact():
+    from drawdown.movement import withdrawal_capacity
+
+    def capacity(days, **kw):
+        return withdrawal_capacity(lift(**kw), (1.0, 0.0), origin="camp", destination="home", days=days)
+
+    short, long = capacity(10), capacity(30)
+    assert 0 < short < long
+    assert capacity(10, c17=40, craf=10) >= short
+    assert capacity(0.1) == 0  # nobody crosses the Atlantic in two hours
+    # the answer is tight: that many close in time, 1 % more do not
+    n = capacity(10)
+    check = simulate([move(0, people=int(n * 1.01) + 2, stons=float(int(n * 1.01) + 2), origin="camp",
+                           destination="home", inbound=False)], lift())
+    assert check.point.outcomes[0].ready > 10 * 24

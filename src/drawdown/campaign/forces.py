@@ -86,14 +86,25 @@ def theatre_forces(data: Dataset, contingency: Contingency, posture: pd.DataFram
     # each attacking nation splits its force over the axes it attacks along, by their shares
     shares = {owner: sum(float(r.attacker_share) for r in rows.itertuples()
                          if owner in str(r.attackers_from).split(";")) for owner in by_owner}
+    attack = {row.id: sum(power * float(row.attacker_share) / shares[owner]
+                          for owner, power in by_owner.items()
+                          if owner in str(row.attackers_from).split(";") and shares[owner] > 0)
+              for row in rows.itertuples()}
+
+    def share(country: str, axis_id: str) -> float:
+        """A nation defending several axes spreads its forces in proportion to the attack on each (evenly when
+        none is attacked)."""
+        mine = defends.get(country, [])
+        if not mine:
+            return 0.0
+        total = sum(attack[a] for a in mine)
+        return attack[axis_id] / total if total > 0 else 1.0 / len(mine)
+
     axes = []
     for row in rows.itertuples():
-        defenders = sum(by_country.get(c, 0.0) / max(len(defends.get(c, [])), 1)
-                        for c in str(row.defended_by).split(";"))
-        attackers = sum(power * float(row.attacker_share) / shares[owner]
-                        for owner, power in by_owner.items()
-                        if owner in str(row.attackers_from).split(";") and shares[owner] > 0)
-        axes.append(Axis(row.id, row.objective, float(row.length_km), defenders, attackers, segments.get(row.id, ())))
+        defenders = sum(by_country.get(c, 0.0) * share(c, row.id) for c in str(row.defended_by).split(";"))
+        axes.append(Axis(row.id, row.objective, float(row.length_km), defenders, attack[row.id],
+                         segments.get(row.id, ())))
     return TheatreForces(contingency.theatre, contingency.date, axes, by_country, sum(by_owner.values()),
                          float(ground["count"].sum()) * presence, units)
 

@@ -369,6 +369,16 @@ def _check_rules(ds: Dataset, problems: list[Problem]) -> None:
         if row["kind"] == "assumption" and not row["notes"]:
             problems.append(Problem("an assumption needs its reasoning in notes", _line(sources, index), "notes"))
 
+    segments, axes = ds.tables.get("axis_segments"), ds.tables.get("axes")
+    if segments is not None and axes is not None:  # an axis's segments add up to its length
+        totals = segments.groupby("axis")["length_km"].sum()
+        for index, row in axes.iterrows():
+            if row["id"] in totals.index and abs(float(totals[row["id"]]) - float(row["length_km"])) > 1.0:
+                problems.append(Problem(
+                    f"axis {row['id']} is {row['length_km']:g} km but its segments add up to "
+                    f"{float(totals[row['id']]):g} km", _line(axes, index), "length_km",
+                    suggestion="make length_km the sum of the axis_segments rows"))
+
     for name, spec in ds.specs.items():  # every dated table
         if "valid_from" not in spec.columns or "valid_to" not in spec.columns:
             continue

@@ -19,7 +19,7 @@ from drawdown.movement.model import Asset, Link, Move, Network, Node, Reception
 from drawdown.movement.network import LiftData, lift_data
 
 __all__ = ["Asset", "Link", "LiftData", "Move", "MovementResult", "Network", "NoRoute", "Node", "Reception",
-           "lift_data", "run_once", "simulate"]
+           "lift_data", "run_once", "simulate", "withdrawal_capacity"]
 
 #: A move not ready this many days after the last release is reported stuck.
 DEFAULT_UNTIL_DAYS = 730
@@ -125,3 +125,37 @@ def simulate(moves: Sequence[Move], lift: LiftData, *, samples: int = 1, seed: i
             if progress:
                 progress(1)
     return MovementResult(point, samples, seed, sampled, start_date)
+
+
+def withdrawal_capacity(lift: LiftData, requirement_per_person: tuple[float, float], *, origin: str,
+                        destination: str, days: float, lift_class: str = "light", unit_type: str = "support",
+                        mode: str = "auto", max_personnel: int = 500_000) -> int:
+    """The most people (with their cargo: ``requirement_per_person`` = (short tons, outsize C-17 loads) per
+    person) who can leave ``origin`` and reach ``destination`` within ``days`` with the lift available: the
+    withdrawal capacity of one phase, for the roadmap optimiser. A single move's closure never shortens with
+    more people (same route, more loads), so a bisection finds it; 0 if not even one person makes it."""
+    stons, outsize = requirement_per_person
+
+    def closes(people: int) -> bool:
+        move = Move(id="capacity", label=f"capacity test {people}", owner="USA", unit_type=unit_type,
+                    lift_class=lift_class, personnel=people, stons=stons * people, outsize_loads=outsize * people,
+                    origin=origin, destination=destination, mode=mode, inbound=False)
+        outcome = run_once([move], lift, None, until_days=days + 1).outcomes[0]
+        return outcome.ready is not None and outcome.ready <= days * 24 + 1e-9
+
+    if not closes(1):
+        return 0
+    low, high = 1, 1
+    while high < max_personnel and closes(min(high * 2, max_personnel)):
+        high = min(high * 2, max_personnel)
+        low = high
+    if high >= max_personnel:
+        return max_personnel
+    high = min(high * 2, max_personnel)
+    while high - low > max(1, low // 200):  # to within 0.5 %
+        middle = (low + high) // 2
+        if closes(middle):
+            low = middle
+        else:
+            high = middle
+    return low
