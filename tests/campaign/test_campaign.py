@@ -296,3 +296,13 @@ def test_segments_must_add_up_to_the_axis(data_copy):
                                              "narva_tallinn,baltic,North-east Estonia to Tallinn,Tallinn,EST,250"))
     with pytest.raises(DataError, match="segments add up to 205"):
         load_dataset(data_copy)
+
+
+def test_rands_seven_brigades_prevent_a_rapid_overrun(data):
+    """Out of sample (nothing fitted to it): RAND found that about seven brigades, three of them heavy, in place at
+    the start could prevent the rapid overrun; a 2018 follow-up put the hold at up to 28 days."""
+    baseline = run_campaign(load_scenario(SCENARIOS / "rand-2016-baltic.yaml"), data, samples=4000, seed=0)
+    seven = run_campaign(load_scenario(SCENARIOS / "rand-2016-seven-brigades.yaml"), data, samples=4000, seed=0)
+    for objective in ("Tallinn", "Riga"):
+        assert baseline["prob_objective_by_day"][objective]["7"] > 0.9
+        assert seven["prob_objective_by_day"][objective]["7"] < 0.1
