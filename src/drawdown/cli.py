@@ -320,21 +320,28 @@ def move(file: Annotated[Path, typer.Argument(help="Scenario YAML with deploy, a
     table = Table(title=f"{document['scenario']}: {len(document['movements'])} movements"
                         + (f" ({samples:,} samples, seed {seed})" if samples > 1 else " (planning values)"),
                   title_justify="left")
-    for name, justify in (("force", "left"), ("people", "right"), ("modes", "left"), ("start", "left"),
-                          ("closure days", "right"), ("late", "right"), ("bottleneck", "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    any_late = any(m.get("late_days") for m in document["movements"])
+    table.add_column("force", ratio=3)
+    table.add_column("people", justify="right", no_wrap=True)
+    table.add_column("modes", ratio=1)
+    table.add_column("start", no_wrap=True)
+    table.add_column("closure d" + ("\np10/50/90" if samples > 1 else ""), justify="right", no_wrap=True)
+    if any_late:
+        table.add_column("late d", justify="right", no_wrap=True)
+    table.add_column("bottleneck", ratio=2)
     for m in document["movements"]:
         closure = ("stuck" if m["stuck"] else "not ready") if m["closure_days"] is None else f"{m['closure_days']:.1f}"
         if "closure_days_sampled" in m:
             q = m["closure_days_sampled"]
-            closure = "/".join("–" if q[k] is None else f"{q[k]:.1f}" for k in ("p10", "p50", "p90"))
-        late = "" if not m.get("late_days") else f"{m['late_days']:.1f}"
-        table.add_row(m["force"], f"{m['personnel']:,}", "+".join(m["modes"]), (m["start"] or "")[:10], closure, late,
-                      m["bottleneck"])
+            closure = "/".join("–" if q[k] is None else f"{q[k]:.0f}" for k in ("p10", "p50", "p90"))
+        late = ["" if not m.get("late_days") else f"{m['late_days']:.1f}"] if any_late else []
+        table.add_row(m["force"], f"{m['personnel']:,}", " ".join(m["modes"]), (m["start"] or "")[2:10], closure,
+                      *late, m["bottleneck"])
     out.print(table)
     if samples > 1:
-        out.print("closure days: p10/p50/p90 over the samples; late: days after the action's `by` date",
-                  highlight=False)
+        out.print("closure: days from order to ready, p10/p50/p90 over the samples", highlight=False)
+    if any_late:
+        out.print("late: days after the action's `by` date", highlight=False)
     use = Table(title="lift and ports used", title_justify="left", box=None, pad_edge=False)
     for name in ("resource", "capacity", "peak", "utilisation"):
         use.add_column(name, justify="left" if name == "resource" else "right")
