@@ -330,10 +330,13 @@ def move(file: Annotated[Path, typer.Argument(help="Scenario YAML with deploy, a
         table.add_column("late d", justify="right", no_wrap=True)
     table.add_column("bottleneck", ratio=2)
     for m in document["movements"]:
-        closure = ("stuck" if m["stuck"] else "not ready") if m["closure_days"] is None else f"{m['closure_days']:.1f}"
-        if "closure_days_sampled" in m:
-            q = m["closure_days_sampled"]
+        if isinstance(m["closure_days"], dict):
+            q = m["closure_days"]
             closure = "/".join("–" if q[k] is None else f"{q[k]:.0f}" for k in ("p10", "p50", "p90"))
+        elif m["closure_days"] is None:
+            closure = "stuck" if m["stuck"] else "not ready"
+        else:
+            closure = f"{m['closure_days']:.1f}"
         late = ["" if not m.get("late_days") else f"{m['late_days']:.1f}"] if any_late else []
         table.add_row(m["force"], f"{m['personnel']:,}", " ".join(m["modes"]), (m["start"] or "")[2:10], closure,
                       *late, m["bottleneck"])

@@ -154,7 +154,7 @@ def test_same_seed_same_samples_other_seed_other_samples():
     c = simulate(moves, lift(), samples=20, seed=6)
     assert a.sampled_closure_days == b.sampled_closure_days
     assert a.sampled_closure_days != c.sampled_closure_days
-    q = a.movements()[0]["closure_days_sampled"]
+    q = a.movements()[0]["closure_days"]
     assert q["p10"] <= q["p50"] <= q["p90"]
 
 

@@ -72,7 +72,7 @@ def test_sampled_closure_brackets_and_is_reproducible(data):
     a = document(data, "move-abct-by-sea", samples=30, seed=3)
     b = document(data, "move-abct-by-sea", samples=30, seed=3)
     assert a["movements"] == b["movements"]
-    q = a["movements"][0]["closure_days_sampled"]
+    q = a["movements"][0]["closure_days"]
     assert q["p10"] <= q["p50"] <= q["p90"]
 
 
@@ -122,7 +122,7 @@ def test_move_cli_json_and_store(tmp_path):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     (move,) = doc["movements"]
-    assert {"force", "personnel", "modes", "start", "closure_days", "closure_days_sampled", "bottleneck",
+    assert {"force", "personnel", "modes", "start", "closure_days", "closure_days_planning", "bottleneck",
             "route"} <= set(move)
     assert all(u["peak"] <= u["capacity"] for u in doc["utilisation"].values())
     listed = json.loads(drawdown("runs", "list", "--json", "--store", store).stdout)

@@ -92,8 +92,9 @@ class MovementResult:
             }
             if m.due_hours is not None and o.ready is not None:
                 row["late_days"] = round(max(0.0, o.ready - m.due_hours) / 24, 2)
-            if self.samples > 1:
-                row["closure_days_sampled"] = _percentiles(self.sampled_closure_days[i])
+            if self.samples > 1:  # closure as the range over the samples; the planning-value run kept beside it
+                row["closure_days_planning"] = closure
+                row["closure_days"] = _percentiles(self.sampled_closure_days[i])
             rows.append(row)
         return rows
 
