@@ -206,20 +206,32 @@ class Dataset:
     def unit_type_ids(self) -> frozenset[str]:
         return frozenset(self.unit_types["id"])
 
-    def members_joined_after(self, year: int) -> frozenset[str]:
+    @cached_property
+    def _accession(self) -> dict[str, int]:
         joined = self.nations.dropna(subset=["nato_joined"])
-        return frozenset(joined.loc[joined["nato_joined"] > year, "iso3"])
+        return {str(c): int(y) for c, y in zip(joined["iso3"], joined["nato_joined"])}
+
+    def members_joined_after(self, year: int) -> frozenset[str]:
+        return frozenset(c for c, joined in self._accession.items() if joined > year)
+
+    @cached_property
+    def _primary_sites(self) -> dict[str, str]:
+        primary = self.sites[self.sites["primary"]]
+        out: dict[str, str] = {}
+        for country, site in zip(primary["country"], primary["id"]):
+            out.setdefault(str(country), str(site))
+        return out
 
     def primary_site(self, country: str) -> str | None:
         """The default site for forces moved into ``country`` without a named site."""
-        sites = self.sites[self.sites["country"] == country]
-        primary = sites[sites["primary"]]
-        if not primary.empty:
-            return str(primary.iloc[0]["id"])
-        return None
+        return self._primary_sites.get(country)
+
+    @cached_property
+    def _site_countries(self) -> dict[str, str]:
+        return {str(s): str(c) for s, c in zip(self.sites["id"], self.sites["country"])}
 
     def site_country(self, site: str) -> str:
-        return str(self.sites.loc[self.sites["id"] == site, "country"].iloc[0])
+        return self._site_countries[site]
 
     def conflicts(self) -> pd.DataFrame:
         """Rows of every table with a ``chosen`` column whose key has more than one published value, chosen
