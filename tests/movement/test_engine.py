@@ -276,3 +276,13 @@ def test_withdrawal_capacity_grows_with_time_and_lift_and_is_exact():
     check = simulate([move(0, people=int(n * 1.01) + 2, stons=float(int(n * 1.01) + 2), origin="camp",
                            destination="home", inbound=False)], lift())
     assert check.point.outcomes[0].ready > 10 * 24
+
+
+def test_prepositioned_sets_are_drawn_when_their_people_arrive():
+    result = simulate([move(0, people=4000, stons=30000, outsize=150, cls="heavy", prepositioned=True)], lift())
+    outcome = result.point.outcomes[0]
+    people, stocks = outcome.plan.parts
+    assert people.legs[-1].b == stocks.legs[0].a == "camp"  # the people fly to the set
+    flight_only = simulate([move(0, people=4000, stons=0.0, destination="camp")], lift())
+    people_there = flight_only.point.outcomes[0].arrival
+    assert outcome.arrival >= people_there + 4 * 24 - 1e-6  # then draw it (4 days) before moving on

@@ -236,12 +236,16 @@ class Planner:
             return Plan(move, tuple(parts))
         if mode in ("rail", "road"):
             raise NoRoute(move, f"mode '{mode}' cannot cross the Atlantic")
+        aps = self.sets_left.get(move.unit_type, []) if move.inbound and move.prepositioned and move.stons > 0 else []
+        if aps:  # people fly to the set, draw it, and move on with it
+            stocks = self._from_stocks(move, destination, aps)
+            site = self.network.nodes[stocks.legs[0].a]
+            parts.append(self._by_air(move, origin, site, "people", move.personnel))
+            parts.append(stocks)
+            return Plan(move, tuple(parts))
         parts.append(self._by_air(move, origin, destination, "people", move.personnel))
         if move.stons > 0:
-            aps = self.sets_left.get(move.unit_type, []) if move.inbound and move.prepositioned else []
-            if aps:
-                parts.append(self._from_stocks(move, destination, aps))
-            elif mode == "air" or (mode == "auto" and move.lift_class == "light"):
+            if mode == "air" or (mode == "auto" and move.lift_class == "light"):
                 parts.append(self._by_air(move, origin, destination, "cargo", move.stons))
             else:
                 parts.append(self._by_sea(move, origin, destination))
@@ -528,9 +532,12 @@ class Simulation:
             if ready_to_go > 0:
                 yield self.env.timeout(ready_to_go)
         processes = []
+        drawing = any(p.draw_hours for p in plan.parts)
         for part in plan.parts:
             if not part.loads:
                 continue
+            if drawing and part.draw_hours:  # the set is drawn once its people have arrived at it
+                yield simpy.AllOf(self.env, processes)
             main = next((leg for leg in part.legs if leg.mode in ("air", "sea")), None)
             if main is not None and main.mode == "air":
                 processes.append(self.env.process(self._air_part(plan, part, outcome)))
