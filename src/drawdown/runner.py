@@ -5,6 +5,7 @@ The CLI and the web call these functions; they never compute themselves.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -134,8 +135,6 @@ def _reinforcements(scenario: Scenario, data: Dataset, contingency: Any, warning
                     axes: list[Any]) -> dict[str, Any]:
     """Units arriving during the campaign: the contingency's table, plus (with ``alerted_forces``) the scenario's
     alerts bound for the theatre, ordered when warning comes and timed by the movement engine."""
-    import datetime as dt
-
     from drawdown.campaign.forces import arrivals
 
     units: list[dict[str, Any]] = []

@@ -405,19 +405,40 @@ class Simulation:
         priority = -move.priority
         timing: dict[str, float] = {}
         yield from self._land_leg(pre, 0, priority, timing, outcome)
+        yield from self._dispatch(part, outcome, asset, move, timing,
+                                  lambda amount, t, fleet, request, name: self._sortie(
+                                      plan, part, amount, outcome, fleet, request, name, t))
+
+    def _dispatch(self, part: Part, outcome: MoveOutcome, asset: Asset, move: Move, timing: dict[str, float],
+                  launch: Callable[..., Any]):
+        """Take a vehicle of the fleet for each load in turn (so a fleet's queue holds at most one request per
+        part) and launch the load on it; the wait since the part was ready is the load's queue time."""
         name, fleet = self._fleet(asset, move)
         ready_at = self.env.now
-        sorties = []
+        running = []
         for amount in part.loads:
-            request = fleet.request(priority=priority)
+            request = fleet.request(priority=-move.priority)
             yield request
             load_timing = dict(timing)
             if self.env.now > ready_at:
                 load_timing[f"{name} queue"] = self.env.now - ready_at
                 outcome.waits[name] += self.env.now - ready_at
-            sorties.append(self.env.process(self._sortie(plan, part, amount, outcome, fleet, request, name,
-                                                         load_timing)))
-        yield simpy.AllOf(self.env, sorties)
+            running.append(self.env.process(launch(amount, load_timing, fleet, request, name)))
+        yield simpy.AllOf(self.env, running)
+
+    def _port_to_port(self, leg: Leg, on_hours: float, off_hours: float, speed_kmh: float, priority: int,
+                      timing: dict[str, float], outcome: MoveOutcome):
+        """Load at one end, travel, unload at the other (each end held against an airfield's MOG or a port's
+        berths where the data give them); returns the one-way travel time."""
+        travel = leg.distance_km / speed_kmh
+        for node_id, hours in ((leg.a, on_hours), (leg.b, off_hours)):
+            node = self.network.nodes[node_id]
+            if node_id == leg.b:
+                yield self.env.timeout(travel)
+                timing[f"{leg.mode} transit"] = travel
+            capacity, what = (node.mog, "MOG") if leg.mode == "air" else (node.berths, "berths")
+            yield from self._handle(node, capacity, what, hours, priority, timing, outcome)
+        return travel
 
     def _sortie(self, plan: Plan, part: Part, amount: float, outcome: MoveOutcome, fleet: simpy.PriorityResource,
                 request: Any, name: str, timing: dict[str, float]):
@@ -429,15 +450,10 @@ class Simulation:
         priority = -move.priority
         start = self.env.now
         outcome.departure = start if outcome.departure is None else min(outcome.departure, start)
-        flight = air.distance_km / asset.speed_kmh
+        flight = yield from self._port_to_port(air, asset.ground_hours, asset.unload_hours, asset.speed_kmh,
+                                               priority, timing, outcome)
         cycle = max(2 * flight + asset.ground_hours + asset.unload_hours,
                     2 * flight * HOURS_PER_DAY / asset.utilisation_hours_per_day)
-        for node_id, hours in ((air.a, asset.ground_hours), (air.b, asset.unload_hours)):
-            node = self.network.nodes[node_id]
-            if node_id == air.b:
-                yield self.env.timeout(flight)
-                timing["air transit"] = flight
-            yield from self._handle(node, node.mog, "MOG", hours, priority, timing, outcome)
         self.env.process(self._release_after(fleet, request, name, start, max(start + cycle, self.env.now + flight)))
         yield from self._land_leg(post, 0, priority, timing, outcome)
         self._arrive(outcome, part, amount, timing)
@@ -467,19 +483,9 @@ class Simulation:
         timing: dict[str, float] = {}
         outcome.departure = self.env.now if outcome.departure is None else min(outcome.departure, self.env.now)
         yield from self._land_leg(pre, math.ceil(part.amount / per_train - 1e-9), priority, timing, outcome)
-        name, fleet = self._fleet(asset, move)
-        ready_at = self.env.now
-        voyages = []
-        for amount in part.loads:
-            request = fleet.request(priority=priority)
-            yield request
-            load_timing = dict(timing)
-            if self.env.now > ready_at:
-                load_timing[f"{name} queue"] = self.env.now - ready_at
-                outcome.waits[name] += self.env.now - ready_at
-            voyages.append(self.env.process(self._voyage(plan, part, amount, load_timing, outcome, asset, per_train,
-                                                         fleet, request, name)))
-        yield simpy.AllOf(self.env, voyages)
+        yield from self._dispatch(part, outcome, asset, move, timing,
+                                  lambda amount, t, fleet, request, name: self._voyage(
+                                      plan, part, amount, t, outcome, asset, per_train, fleet, request, name))
 
     def _voyage(self, plan: Plan, part: Part, amount: float, timing: dict[str, float], outcome: MoveOutcome,
                 asset: Asset, per_train: float, fleet: simpy.PriorityResource, request: Any, name: str):
@@ -492,13 +498,8 @@ class Simulation:
         if self.env.now < active_from:
             timing["ship activation"] = active_from - self.env.now
             yield self.env.timeout(active_from - self.env.now)
-        sail = sea.distance_km / asset.speed_kmh
-        for node_id, hours in ((sea.a, asset.ground_hours), (sea.b, asset.unload_hours)):
-            node = self.network.nodes[node_id]
-            if node_id == sea.b:
-                yield self.env.timeout(sail)
-                timing["sea transit"] = sail
-            yield from self._handle(node, node.berths, "berths", hours, priority, timing, outcome)
+        sail = yield from self._port_to_port(sea, asset.ground_hours, asset.unload_hours, asset.speed_kmh,
+                                             priority, timing, outcome)
         self.env.process(self._release_after(fleet, request, name, start, self.env.now + sail))
         yield from self._land_leg(post, math.ceil(amount / per_train - 1e-9), priority, timing, outcome)
         self._arrive(outcome, part, amount, timing)

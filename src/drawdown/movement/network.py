@@ -42,6 +42,11 @@ class LiftData:
     names: dict[str, str]
     figures: dict[str, dict[str, Figure]]  # asset -> parameter -> figure
     prepositioned: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    base: LiftData | None = None  # the bundled figures this copy overrides (None: these are the bundled ones)
+
+    @property
+    def bundled(self) -> LiftData:
+        return self.base or self
 
     def parameter_paths(self) -> list[str]:
         return sorted(f"{a}.{p}" for a, params in self.figures.items() for p in params)
@@ -52,7 +57,7 @@ class LiftData:
         for path, value in overrides.items():
             asset, _, parameter = path.partition(".")
             figures.setdefault(asset, {})[parameter] = Figure(float(value), None, None, "scenario override")
-        return LiftData(self.network, self.modes, self.names, figures, self.prepositioned)
+        return LiftData(self.network, self.modes, self.names, figures, self.prepositioned, self.bundled)
 
     def value(self, asset: str, parameter: str, default: float | None = None,
               rng: np.random.Generator | None = None) -> float:

@@ -20,7 +20,7 @@ import pandas as pd
 from drawdown.data import Dataset
 from drawdown.errors import ScenarioError
 from drawdown.movement.model import Move
-from drawdown.movement.network import LiftData, lift_data
+from drawdown.movement.network import LiftData
 from drawdown.scenario import Scenario
 from drawdown.scenario.model import Alert, Deploy, Reduce, Selector, Shift, Withdraw
 from drawdown.scenario.timeline import PostureTimeline, _Compiler
@@ -73,7 +73,7 @@ class _Builder:
         self.compiler = _Compiler(scenario.parsed, data)
         self.moves: list[Move] = []
         # what a unit needs lifted is a property of the unit: scenario overrides of lift figures do not change it
-        self.base_lift = lift_data(data)
+        self.base_lift = lift.bundled
         self.lift_node_ids = frozenset(data.tables["lift_nodes"]["id"])
 
     def hours(self, date: dt.date) -> float:
