@@ -241,7 +241,8 @@ class Dataset:
             if not spec.chosen_key:
                 continue
             frame = self.tables[name]
-            value = next(c for c in ("personnel", "value", "acquisition_usd_m", "c17_loads") if c in frame)
+            value = next(c for c in ("personnel", "value", "acquisition_usd_m", "unit_usd_m", "units_per_year",
+                                     "c17_loads") if c in frame)
             keys = list(spec.chosen_key)
             multi = frame.groupby(keys).filter(lambda rows: rows[value].nunique() > 1)
             if multi.empty:
