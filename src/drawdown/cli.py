@@ -354,6 +354,152 @@ def move(file: Annotated[Path, typer.Argument(help="Scenario YAML with deploy, a
 
 
 @app.command()
+@user_errors
+def roadmap(file: Annotated[Path, typer.Argument(help="Scenario YAML whose withdraw/reduce/keep actions set the end state.")],
+            objective: Annotated[str | None, typer.Option(help="cost (least total cost), time (earliest end state) or shortfall (least deterrence shortfall); default: the scenario's roadmap block, else cost.")] = None,
+            solver: Annotated[str, typer.Option(help="highs (default) or cbc (needs a cbc binary on PATH).")] = "highs",
+            seed: Annotated[int, typer.Option(help="Random seed of the campaign requirement search.")] = 0,
+            json_out: JsonOption = False, store_path: StoreOption = None,
+            no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the run.")] = False,
+            data_dir: DataOption = None) -> None:
+    """Roadmap: when each US force element leaves and what Europe adds, phase by phase, at least cost (or
+    earliest, or with least shortfall), never below the deterrence requirement; with the bill per nation."""
+    from drawdown.runner import run_roadmap
+
+    if objective is not None and objective not in ("cost", "time", "shortfall"):
+        raise DrawdownError.single(f"unknown objective '{objective}'", field="--objective",
+                                   suggestion="choose cost, time or shortfall")
+    if solver not in ("highs", "cbc"):
+        raise DrawdownError.single(f"unknown solver '{solver}'", field="--solver", suggestion="choose highs or cbc")
+    data = load_dataset(data_dir)
+    scenario = load_scenario(file)
+    with err.status("sizing the deterrence requirement and solving the roadmap", spinner="dots") if not json_out \
+            else _nothing():
+        document = run_roadmap(scenario, data, objective=objective, seed=seed, solver=solver,
+                               store=None if no_store else Store(store_path))
+    if json_out:
+        _print_json(document)
+        return
+    _render_roadmap(document)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: Any) -> None:
+        return None
+
+
+def _render_roadmap(d: dict[str, Any]) -> None:
+    gap = "" if d["gap"] is None else f", gap {d['gap']:.2%}"
+    out.print(f"[bold]{d['scenario']}[/]: objective {d['objective']}, {d['solver']} {d['status']} in "
+              f"{d['solve_seconds']:.1f} s{gap}", highlight=False)
+    if not d["feasible"]:
+        out.print("[bold red]No roadmap meets every constraint.[/] What conflicts:", highlight=False)
+        for c in d["conflicts"]:
+            out.print(f"  - {c['text']}", highlight=False)
+        out.print("Try: a later end-state date, `roadmap: {objective: shortfall}`, fewer capabilities in "
+                  "`roadmap.replace`, or a higher budget ceiling.", highlight=False)
+        return
+    table = Table(title="roadmap (field: units European nations bring into service, decided years earlier)",
+                  title_justify="left")
+    for name, justify in (("date", "left"), ("action", "left"), ("who", "left"), ("what", "left"),
+                          ("people", "right"), ("US$ m", "right")):
+        table.add_column(name, justify=justify, no_wrap=name != "what", ratio=1 if name == "what" else None)
+    grouped: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in d["roadmap"]:
+        if r["action"] == "withdraw":
+            table.add_row(r["date"], "withdraw", f"USA {r['country']}",
+                          f"{r['element'].removeprefix('usa_')} ({r['unit_type']})", f"{r['personnel']:,}", "")
+            continue
+        key = (r["date"], r["unit_type"], r["decide_by"])
+        g = grouped.setdefault(key, {"nations": 0, "people": 0, "units": 0.0, "cost": 0.0})
+        g["nations"] += 1
+        g["people"] += r["personnel"]
+        g["units"] += r["units"]
+        g["cost"] += r["cost_usd_m"]
+    for (date, unit_type, decide), g in sorted(grouped.items()):
+        table.add_row(date, "field", f"{g['nations']} nations", f"{g['units']:.2f} {unit_type} (decide by {decide})",
+                      f"{g['people']:,}", f"{g['cost']:,.0f}")
+    out.print(table)
+    det = Table(title="deterrence (battalion-equivalents)", title_justify="left", box=None, pad_edge=False)
+    for name in ("theatre", "required", "present at start", "lowest present", "at end"):
+        det.add_column(name, justify="left" if name == "theatre" else "right")
+    for t in d["requirement"]:
+        present = [ph["deterrence"][t]["present"] for ph in d["phases"]]
+        det.add_row(t, f"{d['requirement'][t]['required_bn_eq_at_start']:.1f}", f"{present[0]:.1f}",
+                    f"{min(present):.1f}", f"{present[-1]:.1f}")
+    out.print(det)
+    cost = d["cost_usd"]
+    top = sorted(cost["by_nation_m"].items(), key=lambda kv: -kv[1])[:8]
+    out.print(f"added cost over the horizon: US$ {cost['total_m']:,.0f} m; largest shares: "
+              + ", ".join(f"{n} {v:,.0f}" for n, v in top), highlight=False)
+    obj = d["objectives"]
+    out.print(f"US troop-years left in Europe: {obj['troop_years']:,.0f}; deterrence shortfall: "
+              f"{obj['shortfall_bn_eq_years']:,.1f} battalion-equivalent-years; end state {d['end_state']}",
+              highlight=False)
+    if d["binding_constraints"]:
+        out.print("[bold]what binds[/]", highlight=False)
+        for b in d["binding_constraints"][:6]:
+            out.print(f"  - {b['text']}", highlight=False)
+
+
+@app.command()
+@user_errors
+def cost(file: Annotated[Path, typer.Argument(help="Scenario YAML (a `cost:` buy list, and/or deploy/backfill actions).")],
+         json_out: JsonOption = False, store_path: StoreOption = None,
+         no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the run.")] = False,
+         data_dir: DataOption = None) -> None:
+    """Cost: what the scenario's buy list and the European forces its actions add cost, in constant US$,
+    per nation and year against the 2 % and 3.5 % of GDP lines."""
+    from drawdown.runner import run_cost
+
+    data = load_dataset(data_dir)
+    document = run_cost(load_scenario(file), data, store=None if no_store else Store(store_path))
+    if json_out:
+        _print_json(document)
+        return
+    out.print(f"[bold]{document['scenario']}[/]: constant {document['base_year']} US$", highlight=False)
+    buy = document.get("buylist")
+    if buy:
+        table = Table(title=f"buy list ({buy['life_cycle_years']}-year life cycle)", title_justify="left")
+        for name in ("item", "count", "acquisition US$ m (low-high)", "yearly US$ m"):
+            table.add_column(name, justify="left" if name == "item" else "right")
+        for item in buy["items"]:
+            a = item["acquisition_usd_m"]
+            table.add_row(f"{item['id']}", f"{item['count']:,.4g}", f"{a['mid']:,.0f} ({a['low']:,.0f}-{a['high']:,.0f})",
+                          f"{item['annual_usd_m']['mid']:,.0f}")
+        if buy["personnel"]:
+            table.add_row(f"personnel (US$ {buy['personnel_usd_per_troop']:,.0f} each)", f"{buy['personnel']:,}", "",
+                          f"{buy['personnel_annual_usd_m']:,.0f}")
+        out.print(table)
+        a, y, life = buy["acquisition_usd_m"], buy["annual_usd_m"], buy["life_cycle_usd_m"]
+        out.print(f"acquisition US$ {a['mid'] / 1000:,.1f} bn (range {a['low'] / 1000:,.1f}-{a['high'] / 1000:,.1f}); "
+                  f"yearly US$ {y['mid'] / 1000:,.1f} bn; life cycle US$ {life['mid'] / 1000:,.0f} bn "
+                  f"({life['low'] / 1000:,.0f}-{life['high'] / 1000:,.0f})", highlight=False)
+        if "brigades" in buy:
+            out.print(f"personnel as brigades: {buy['brigades']:,.1f}", highlight=False)
+        if "spending_gap" in buy:
+            g = buy["spending_gap"]
+            out.print(f"spending gap to {g['to_pct']} % of GDP: US$ {g['annual_usd_m'] / 1000:,.0f} bn a year "
+                      f"(EUR {g['annual_eur_m'] / 1000:,.0f} bn)", highlight=False)
+    adds = document.get("additions")
+    if adds:
+        table = Table(title="European additions by the scenario's actions (US$ m a year)", title_justify="left")
+        years = sorted({y for v in adds["by_nation_year"].values() for y in v})
+        table.add_column("nation")
+        for y in years:
+            table.add_column(y, justify="right")
+        for nation, by_year in sorted(adds["by_nation_year"].items(), key=lambda kv: -sum(v["total_usd_m"] for v in kv[1].values()))[:12]:
+            table.add_row(nation, *[f"{by_year[y]['total_usd_m']:,.0f}" if y in by_year else "" for y in years])
+        out.print(table)
+        out.print(f"total over the horizon: US$ {adds['total_usd_m']:,.0f} m", highlight=False)
+    if not buy and not adds:
+        out.print("nothing to cost: the scenario has no `cost:` block and adds no European forces", highlight=False)
+
+
+@app.command()
 def schema(markdown: Annotated[bool, typer.Option("--markdown", help="Print the language reference as Markdown instead.")] = False) -> None:
     """Print the JSON Schema of the scenario language (or its Markdown reference)."""
     if markdown:
@@ -377,13 +523,14 @@ def runs_list(store_path: StoreOption = None, json_out: JsonOption = False) -> N
     table = Table(title=f"runs in {store.path}", title_justify="left", box=None, pad_edge=False)
     table.add_column("run_id", no_wrap=True)
     table.add_column("scenario", overflow="fold")
+    table.add_column("engine", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("started (UTC)", no_wrap=True)
     table.add_column("seed", justify="right")
     table.add_column("data", overflow="fold")
     for row in frame.itertuples():
         colour = {"complete": "green", "failed": "red", "interrupted": "yellow"}.get(row.status, "white")
-        table.add_row(row.run_id, row.scenario, f"[{colour}]{row.status}[/]", str(row.started_at)[:16],
+        table.add_row(row.run_id, row.scenario, str(row.engine), f"[{colour}]{row.status}[/]", str(row.started_at)[:16],
                       str(row.seed), str(row.data_version).split("+")[-1])
     out.print(table)
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from drawdown import __version__
 from drawdown.campaign import ratio_trajectories, required_defenders, resolve_backend, simulate
@@ -205,3 +206,123 @@ def run_movement(scenario: Scenario, data: Dataset, *, samples: int = 1, seed: i
         document["run_id"] = run_id
         store.complete_run(run_id, {}, document)
     return document
+
+
+def _record(store: Store | None, scenario: Scenario, data: Dataset, document: dict[str, Any], engine: str,
+            seed: int, parameters: dict[str, Any]) -> None:
+    if store is None:
+        return
+    parsed = scenario.parsed
+    run_id = store.begin_run(scenario=parsed.name, scenario_path=parsed.path, scenario_text=parsed.text,
+                             scenario_sha256=parsed.sha256, data_version=data.version, code_version=__version__,
+                             seed=seed, parameters=parameters, engine=engine)
+    document["run_id"] = run_id
+    store.complete_run(run_id, {}, document)
+
+
+def withdrawal_lift_per_phase(data: Dataset, problem: Any) -> float:
+    """People (with their units' cargo) the movement engine can fly and ship out of Europe in one phase, from
+    Ramstein to the US return airfield: the roadmap's withdrawal lift limit."""
+    from drawdown.movement import lift_data, withdrawal_capacity
+    from drawdown.movement.requests import US_RETURN, requirement
+
+    elements = problem.elements
+    people = int(elements["personnel"].sum())
+    if people == 0:
+        return float("inf")
+    lift = lift_data(data)
+    stons = outsize = 0.0
+    for row in elements.itertuples():
+        s, o, _ = requirement(data, lift, str(row.unit_type), int(row.personnel))
+        stons, outsize = stons + s, outsize + o
+    days = float(np.median(problem.years)) * 365.25
+    return float(withdrawal_capacity(lift, (stons / people, outsize / people), origin="ramstein",
+                                     destination=US_RETURN["air"], days=days, lift_class="medium",
+                                     max_personnel=people))
+
+
+def run_roadmap(scenario: Scenario, data: Dataset, *, objective: str | None = None, seed: int = 0,
+                solver: str = "highs", store: Store | None = None) -> dict[str, Any]:
+    """The roadmap optimiser on the scenario's end state; returns the JSON-ready document."""
+    from drawdown.roadmap import build_problem, solve
+    from drawdown.roadmap.report import roadmap_document
+
+    timeline = scenario.timeline(data)
+    problem = build_problem(scenario, data, timeline, seed=seed)
+    if objective is not None:
+        problem.objective = objective
+        problem.settings["objective"] = objective
+    problem.lift_per_phase = withdrawal_lift_per_phase(data, problem)
+    result = solve(problem, solver=solver)
+    document = {"scenario": scenario.name, "data_version": data.version, "seed": seed,
+                **roadmap_document(result, data, timeline.parameters)}
+    _record(store, scenario, data, document, "roadmap", seed, {"objective": problem.objective})
+    return document
+
+
+def run_cost(scenario: Scenario, data: Dataset, *, store: Store | None = None) -> dict[str, Any]:
+    """The cost model on the scenario: its `cost` buy list if it has one, and the yearly bill of the European
+    forces its actions add (deploy, backfill), per nation and year against the spending lines."""
+    from drawdown.cost import CostBook, cost_additions, cost_buylist, spending_lines
+    from drawdown.scenario.model import Selector
+    from drawdown.scenario.timeline import resolve_nations
+
+    timeline = scenario.timeline(data)
+    parameters = timeline.parameters
+    block = scenario.parsed.header.cost
+    book = CostBook.from_parameters(data, parameters, base_year=block.base_year if block else None)
+    document: dict[str, Any] = {"scenario": scenario.name, "data_version": data.version,
+                                "base_year": book.base_year, "currency": "USD"}
+    if block is not None:
+        payers = resolve_nations(data, block.payers or Selector(groups=["nato_europe"]))
+        holdings = timeline.holdings
+        us_present = int(holdings.loc[(holdings["phase"] == 0) & (holdings["owner"] == "USA"), "personnel"].sum())
+        document["buylist"] = cost_buylist(block, book, payers, parameters, us_present=us_present)
+    additions = _european_additions(timeline, data)
+    years = sorted({d.year for d in timeline.dates})
+    bill = cost_additions(additions, book, years) if not additions.empty else None
+    if bill is not None and not bill.empty:
+        lines = spending_lines(book, sorted(bill["nation"].unique()), parameters)
+        by_nation: dict[str, Any] = {}
+        for nation, group in bill.groupby("nation"):
+            gdp = lines["nations"].get(nation, {}).get("gdp_usd_m")
+            milex = lines["nations"].get(nation, {}).get("milex_usd_m")
+            by_nation[nation] = {str(int(r.year)): {
+                "acquisition_usd_m": round(r.acquisition_usd_m, 1), "running_usd_m": round(r.running_usd_m, 1),
+                "total_usd_m": round(r.total_usd_m, 1),
+                "pct_gdp": None if not gdp else round(100 * r.total_usd_m / gdp, 4),
+                "spending_pct_gdp": None if not gdp or milex is None else round(100 * (milex + r.total_usd_m) / gdp, 3)}
+                for r in group.itertuples()}
+        document["additions"] = {
+            "units": [{"nation": r.nation, "unit_type": r.unit_type, "year": int(r.year), "units": round(r.units, 3)}
+                      for r in additions.itertuples()],
+            "by_nation_year": by_nation,
+            "total_usd_m": round(float(bill["total_usd_m"].sum()), 1),
+            "lines": {"low_pct": lines["line_low_pct"], "core_pct": lines["line_core_pct"]},
+        }
+    _record(store, scenario, data, document, "cost", 0, {})
+    return document
+
+
+def _european_additions(timeline: Any, data: Dataset) -> pd.DataFrame:
+    """New European units a scenario adds (deployments and backfill beyond what each nation had at the start),
+    as ``nation, unit_type, year, units`` fielded; the unit count is personnel over the type's strength."""
+    holdings = timeline.holdings
+    added = holdings[(holdings["owner"] != "USA") & holdings["status"].isin(["deployed", "backfill"])]
+    if added.empty:
+        return pd.DataFrame(columns=["nation", "unit_type", "year", "units"])
+    strength = data.unit_types.set_index("id")["personnel"].astype(float)
+    priced = set(data.tables["unit_costs"].loc[data.tables["unit_costs"]["acquisition_usd_m"].notna(), "unit_type"])
+    per_phase = added.groupby(["owner", "unit_type", "phase"])["personnel"].sum().unstack("phase").fillna(0.0)
+    rows = []
+    for (owner, unit_type), series in per_phase.iterrows():
+        if unit_type not in priced:
+            continue
+        peak = series.cummax()
+        steps = peak.diff().fillna(peak.iloc[0])
+        for phase, step in steps.items():
+            if step > 0:
+                rows.append({"nation": owner, "unit_type": unit_type, "year": timeline.dates[int(phase)].year,
+                             "units": step / strength[unit_type]})
+    frame = pd.DataFrame(rows, columns=["nation", "unit_type", "year", "units"])
+    return frame.groupby(["nation", "unit_type", "year"], as_index=False)["units"].sum()

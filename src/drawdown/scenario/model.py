@@ -302,6 +302,70 @@ class Contingency(_Strict):
         ["RUS", "BLR"], description="Which adversaries attack (RAND's 2016 case: RUS only)")
 
 
+class CostItem(_Strict):
+    """One line of a costed buy list: a number of units of a type, or of a priced equipment item."""
+
+    unit_type: str | None = Field(None, description="Unit type id from unit_types (priced by unit_costs)")
+    equipment: str | list[str] | None = Field(
+        None, description="Equipment item id from equipment_costs (e.g. f35a), or a list of acceptable items: the first sets the central price, all of them the range")
+    count: Annotated[float, Field(gt=0, le=1_000_000_000)] = Field(description="How many")
+    note: str | None = Field(None, description="Where the count comes from")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> CostItem:
+        if (self.unit_type is None) == (self.equipment is None):
+            raise ValueError("give exactly one of unit_type or equipment")
+        return self
+
+
+class CostBlock(_Strict):
+    """A costed buy list: what replacing a capability costs (the cost engine), e.g. a published study's list."""
+
+    base_year: Annotated[int, Field(strict=True, ge=2015, le=2030)] | None = Field(
+        None, description="Constant-dollar base year (default: parameter cost.base_year)")
+    currency: Literal["USD", "EUR"] = Field("USD", description="Currency of the reported totals")
+    life_cycle_years: Annotated[int, Field(strict=True, ge=1, le=60)] | None = Field(
+        None, description="Years of running costs in the life-cycle total (default: parameter cost.life_cycle_years)")
+    items: list[CostItem] = Field(default_factory=list, description="Units or equipment bought")
+    personnel: Annotated[int, Field(strict=True, ge=0, le=MAX_TROOPS)] = Field(
+        0, description="Extra personnel paid every year (beyond the crews the items' running costs include)")
+    personnel_usd_per_troop: Annotated[float, Field(gt=0, le=1_000_000)] | None = Field(
+        None, description="Yearly cost per person in base-year US$ (default: parameter cost.personnel_usd_per_troop)")
+    add_us_presence: bool = Field(
+        False, description="Add the US troops in Europe on the start date (from the data) to personnel: replace them one for one")
+    brigade_type: str | None = Field(None, description="Report the personnel as brigades of this unit type's strength (e.g. mech_bde)")
+    troops_per_brigade: Annotated[float, Field(gt=0, le=50_000)] | None = Field(
+        None, description="Report the personnel as brigades of this many troops (overrides brigade_type)")
+    payers: NationsSelector | None = Field(None, description="Who pays: the bill is split by GDP (default: nato_europe)")
+    spending_from_pct: Annotated[float, Field(ge=0, le=20)] | None = Field(
+        None, description="Payers' spending before, % of GDP (default: each payer's latest actual share)")
+    spending_to_pct: Annotated[float, Field(ge=0, le=20)] | None = Field(
+        None, description="Payers' spending target, % of GDP: report the yearly gap to it (e.g. 3.5)")
+
+
+class RoadmapBlock(_Strict):
+    """Settings of the roadmap optimiser; every field defaults to a parameter (`drawdown data show parameters`)."""
+
+    objective: Literal["cost", "time", "shortfall"] = Field(
+        "cost", description="least total cost, earliest end state, or least deterrence shortfall")
+    theatres: list[Theatre] | None = Field(None, description="Theatres whose deterrence is kept (default: all)")
+    hold_days: Annotated[float, Field(gt=0, le=90)] | None = Field(
+        None, description="Days every objective must hold (default: parameter roadmap.hold_days)")
+    probability: Annotated[float, Field(gt=0, lt=1)] | None = Field(
+        None, description="Confidence of holding (default: parameter roadmap.probability)")
+    nations: NationsSelector | None = Field(None, description="Nations that may add forces (default: nato_europe)")
+    opt_out: Codes | None = Field(None, description="Nations that add nothing")
+    max_share: Annotated[float, Field(gt=0, le=1)] | None = Field(
+        None, description="Largest share of the added cost any one nation carries (default: parameter roadmap.max_share)")
+    unit_types: Codes | None = Field(None, description="Unit types Europe may add (default: every type in force_options)")
+    replace: list[Literal["air", "air_missile_defence", "fires", "naval", "tanker"]] | None = Field(
+        None, description="Capabilities replaced like for like as US elements leave (default: all five)")
+    budget_target_pct: Annotated[float, Field(gt=0, le=20)] | None = Field(
+        None, description="Spending ceiling reached by budget_target_year, % of GDP (default: parameter)")
+    budget_target_year: Annotated[int, Field(strict=True, ge=2025, le=2100)] | None = Field(
+        None, description="Year the ceiling reaches its target (default: parameter roadmap.budget_target_year)")
+
+
 class ScenarioHeader(_Strict):
     """Top-level fields of a scenario file (actions are validated one by one)."""
 
@@ -312,6 +376,8 @@ class ScenarioHeader(_Strict):
     horizon: Date = Field(description="Last phase date")
     step: Literal["month", "quarter", "year"] = Field("quarter", description="Time between phase dates")
     contingency: Contingency | None = Field(None, description="An attack to test the posture against (campaign)")
+    roadmap: RoadmapBlock | None = Field(None, description="Settings of the roadmap optimiser (drawdown roadmap)")
+    cost: CostBlock | None = Field(None, description="A costed buy list (drawdown cost)")
     actions: list[Any] = Field(default_factory=list, description="Dated actions, applied in file order (below)")
 
     @field_validator("actions", mode="before")

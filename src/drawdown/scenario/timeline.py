@@ -158,6 +158,19 @@ WITHDRAWAL_COLUMNS = [
 
 
 # ---------------------------------------------------------------------------------------------- compiler
+def resolve_nations(data: Dataset, selector: Selector) -> list[str]:
+    """Nations named by a nations selector (AND across keys, OR within a list), in table order."""
+    sets: list[frozenset[str]] = []
+    if selector.countries:
+        sets.append(frozenset(selector.countries))
+    if selector.groups:
+        sets.append(frozenset().union(*(data.groups.get(g, frozenset()) for g in selector.groups)))
+    if selector.nato_joined_after is not None:
+        sets.append(data.members_joined_after(selector.nato_joined_after))
+    chosen = frozenset.intersection(*sets) if sets else frozenset()
+    return [c for c in data.nations["iso3"] if c in chosen]
+
+
 class _Compiler:
     def __init__(self, scenario: ParsedScenario, data: Dataset):
         self.scenario = scenario
@@ -232,16 +245,7 @@ class _Compiler:
                 self.error(action, f"'{name}' {end} is before the action's start {a_start}", (name,))
 
     def resolve_nations(self, selector: Selector) -> list[str]:
-        """Nations named by a nations selector (AND across keys, OR within a list), in table order."""
-        sets: list[frozenset[str]] = []
-        if selector.countries:
-            sets.append(frozenset(selector.countries))
-        if selector.groups:
-            sets.append(frozenset().union(*(self.data.groups.get(g, frozenset()) for g in selector.groups)))
-        if selector.nato_joined_after is not None:
-            sets.append(self.data.members_joined_after(selector.nato_joined_after))
-        chosen = frozenset.intersection(*sets) if sets else frozenset()
-        return [c for c in self.data.nations["iso3"] if c in chosen]
+        return resolve_nations(self.data, selector)
 
     def destinations(self, selector: Selector) -> list[tuple[str, str | None]]:
         """(country, site) places named by a destination selector: sites as given, countries at their primary site."""
@@ -329,6 +333,7 @@ class _Compiler:
                 self.check_parameter(pa)
         self.check_contradictions(reduces, withdraws, shifts)
         self.check_contingency()
+        self.check_blocks()
         first_record = min((d for d in self.data.force_elements["as_of"].dropna()), default=None)
         if first_record and self.header.start < first_record:
             self.warnings.append(Problem(
@@ -374,6 +379,62 @@ class _Compiler:
                     f"day {unit.day:g} is after the campaign's last day ({contingency.days})",
                     self.scenario.locate(where + ("day",)), field="contingency.reinforcements.day",
                     suggestion="raise contingency.days or drop the unit"))
+
+    def block_problem(self, path: tuple[str | int, ...], message: str, suggestion: str | None = None, *,
+                      key: bool = False) -> None:
+        self.problems.append(Problem(message, self.scenario.locate(path, key=key),
+                                     field=".".join(str(p) for p in path if not isinstance(p, int)),
+                                     suggestion=suggestion))
+
+    def check_selector_nations(self, path: tuple[str | int, ...], selector: Selector | None) -> None:
+        if selector is None:
+            return
+        for key in ("sites", "units", "unit_types"):
+            if getattr(selector, key):
+                self.block_problem(path + (key,), f"'{key}' cannot select nations; use countries, groups or "
+                                   "nato_joined_after", key=True)
+        for i, code in enumerate(selector.countries or []):
+            if code not in self.data.nation_codes:
+                self.block_problem(path + ("countries", i), f"unknown country '{code}'",
+                                   did_you_mean(code, self.data.nation_codes))
+        for i, group in enumerate(selector.groups or []):
+            if group not in self.data.groups:
+                self.block_problem(path + ("groups", i), f"unknown group '{group}'", did_you_mean(group, self.data.groups))
+
+    def check_blocks(self) -> None:
+        """The `cost` and `roadmap` header blocks name real unit types, equipment and nations."""
+        cost = self.header.cost
+        if cost is not None:
+            equipment = self.data.tables.get("equipment_costs")
+            items = frozenset(equipment["item"]) if equipment is not None else frozenset()
+            for i, item in enumerate(cost.items):
+                if item.unit_type is not None and item.unit_type not in self.data.unit_type_ids:
+                    self.block_problem(("cost", "items", i, "unit_type"), f"unknown unit type '{item.unit_type}'",
+                                       did_you_mean(item.unit_type, self.data.unit_type_ids))
+                names = [item.equipment] if isinstance(item.equipment, str) else list(item.equipment or [])
+                for j, name in enumerate(names):
+                    if name not in items:
+                        where = ("cost", "items", i, "equipment") + ((j,) if not isinstance(item.equipment, str) else ())
+                        self.block_problem(where, f"unknown equipment item '{name}'",
+                                           did_you_mean(name, items) or "see `drawdown data show equipment_costs`")
+            if cost.brigade_type is not None and cost.brigade_type not in self.data.unit_type_ids:
+                self.block_problem(("cost", "brigade_type"), f"unknown unit type '{cost.brigade_type}'",
+                                   did_you_mean(cost.brigade_type, self.data.unit_type_ids))
+            self.check_selector_nations(("cost", "payers"), cost.payers)
+        roadmap = self.header.roadmap
+        if roadmap is not None:
+            self.check_selector_nations(("roadmap", "nations"), roadmap.nations)
+            for i, code in enumerate(roadmap.opt_out or []):
+                if code not in self.data.nation_codes:
+                    self.block_problem(("roadmap", "opt_out", i), f"unknown country '{code}'",
+                                       did_you_mean(code, self.data.nation_codes))
+            options = self.data.tables.get("force_options")
+            known = frozenset(options["unit_type"]) if options is not None else frozenset()
+            for i, unit_type in enumerate(roadmap.unit_types or []):
+                if unit_type not in known:
+                    self.block_problem(("roadmap", "unit_types", i),
+                                       f"'{unit_type}' is not a unit type Europe can add (force_options)",
+                                       did_you_mean(unit_type, known) or "choose from: " + ", ".join(sorted(known)))
 
     def check_destination(self, pa: ParsedAction, selector: Selector) -> None:
         """A destination is a place (countries, sites, groups, accession year) that names at least one place."""

@@ -221,7 +221,7 @@ class Store:
     def list_runs(self) -> pd.DataFrame:
         with self.connect(read_only=True) as con:
             frame = con.execute(
-                "SELECT run_id, scenario, status, started_at, finished_at, seed, data_version, code_version, pid, host "
+                "SELECT run_id, scenario, engine, status, started_at, finished_at, seed, data_version, code_version, pid, host "
                 "FROM runs ORDER BY started_at, run_id"
             ).df()
         dead = pd.Series([not _pid_alive(h) for h in frame["host"]], index=frame.index, dtype=bool)
