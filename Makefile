@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,fast]"
+	$(BIN)/python -m pip install --quiet -e ".[test,fast,bench]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -28,6 +28,10 @@ demo: $(STAMP)
 	$(BIN)/drawdown campaign scenarios/rand-2016-baltic.yaml --samples 20000 --store $(OUT)/results.duckdb
 	$(BIN)/drawdown move scenarios/reinforce-2022.yaml --store $(OUT)/results.duckdb
 	$(BIN)/drawdown move scenarios/move-abct-by-sea.yaml --samples 200 --store $(OUT)/results.duckdb
+	$(BIN)/drawdown roadmap scenarios/germany-roadmap.yaml --store $(OUT)/results.duckdb
+	$(BIN)/drawdown roadmap scenarios/post-1990-exit.yaml --store $(OUT)/results.duckdb
+	$(BIN)/drawdown cost scenarios/iiss-2025-cost.yaml --store $(OUT)/results.duckdb
+	$(BIN)/drawdown cost scenarios/bruegel-2025-cost.yaml --store $(OUT)/results.duckdb
 	@echo "demo: JSON written to $(OUT)/demo.json; runs stored in $(OUT)/results.duckdb"
 
 test: $(STAMP)

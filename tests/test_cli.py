@@ -249,3 +249,25 @@ def test_campaign_require_subcommand_matches_the_flag(tmp_path):
     assert strict_json(sub.stdout)["requirement"] == strict_json(flag.stdout)["requirement"]
     text = drawdown("campaign", "require", scenario, "--hold-days", "2", "--samples", "1000", "--no-store")
     assert "to hold 2 days with probability 90%" in text.stdout
+
+
+def test_roadmap_and_cost_json_and_stored(tmp_path):
+    store = str(tmp_path / "s.duckdb")
+    proc = drawdown("roadmap", str(SCENARIOS / "germany-roadmap.yaml"), "--json", "--store", store)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)  # the solver's banner and logs stay out of stdout
+    assert set(document) >= {"feasible", "objective", "phases", "cost_usd", "binding_constraints", "run_id"}
+    assert document["feasible"] and document["phases"][0]["deterrence"]
+    proc = drawdown("cost", str(SCENARIOS / "iiss-2025-cost.yaml"), "--json", "--store", store)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["buylist"]["life_cycle_years"] == 25
+    listed = json.loads(drawdown("runs", "list", "--json", "--store", store).stdout)
+    assert {r.get("engine") for r in listed} >= {"roadmap", "cost"}
+
+
+def test_roadmap_text_explains_infeasible_and_refuses_bad_flags(tmp_path):
+    proc = drawdown("roadmap", str(SCENARIOS / "post-1990-exit.yaml"), "--no-store")
+    assert proc.returncode == 0, proc.stderr
+    assert "No roadmap meets every constraint" in proc.stdout and "aegis" in proc.stdout
+    bad = drawdown("roadmap", str(SCENARIOS / "post-1990-exit.yaml"), "--objective", "cheapest", "--no-store")
+    assert bad.returncode == 2 and "unknown objective 'cheapest'" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,0 +1,334 @@
+"""The roadmap optimiser: when each US force element leaves and what Europe adds, phase by phase.
+
+:func:`solve` builds the linopy model (:mod:`drawdown.roadmap.model`) for a :class:`Problem`
+(:mod:`drawdown.roadmap.problem`), solves it with HiGHS under a time limit and gap, and returns a
+:class:`RoadmapResult`. The result is re-evaluated from the solution alone by :func:`evaluate` (numpy, no
+solver), and :func:`check` verifies every constraint independently. When the problem is infeasible an elastic
+copy (a slack per constraint family) says which families conflict, in words. Prices of binding constraints
+come from the LP with the departures fixed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from drawdown.roadmap.model import build_model
+from drawdown.roadmap.problem import CAPABILITIES, Ceiling, Problem, build_problem, phase_years
+
+__all__ = ["Problem", "Ceiling", "Solution", "RoadmapResult", "build_problem", "solve", "evaluate", "check",
+           "phase_years", "SOLVERS"]
+
+SOLVERS = ("highs", "cbc")
+TOLERANCE = 1e-5
+
+
+@dataclass
+class Solution:
+    """Decision values: ``stay`` (element x phase, 0/1), ``add`` (nation x option x phase units fielded),
+    ``post`` (option x theatre x phase units stationed)."""
+
+    stay: pd.DataFrame
+    add: np.ndarray
+    post: np.ndarray
+
+
+@dataclass
+class RoadmapResult:
+    problem: Problem
+    feasible: bool
+    status: str
+    solver: str
+    seconds: float
+    gap: float | None
+    objective_value: float | None
+    solution: Solution | None
+    binding: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _solver_options(solver: str, problem: Problem, *, lp: bool = False) -> dict[str, Any]:
+    if solver == "highs":
+        options: dict[str, Any] = {"time_limit": problem.time_limit, "output_flag": False, "log_to_console": False}
+        if not lp:
+            options["mip_rel_gap"] = problem.mip_gap
+        return options
+    if solver == "cbc":
+        return {"sec": int(max(1, problem.time_limit)), "ratio": problem.mip_gap}
+    raise ValueError(f"unknown solver '{solver}' (choose from {', '.join(SOLVERS)})")
+
+
+@contextlib.contextmanager
+def _native_stdout_silenced() -> Iterator[None]:
+    """The solver libraries write their banners straight to file descriptor 1 (C code): point it at
+    /dev/null while they run, so that `--json` output stays clean."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no real stdout (e.g. some embedded interpreters)
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _run(model: Any, solver: str, options: dict[str, Any]) -> tuple[str, str]:
+    """Solve quietly: the engine prints nothing (linopy's and the solver's logs are silenced)."""
+    logger = logging.getLogger("linopy")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), _native_stdout_silenced():
+            warnings.simplefilter("ignore")
+            kwargs: dict[str, Any] = {"progress": False}
+            if solver == "highs":
+                kwargs["io_api"] = "direct"
+            return model.solve(solver_name=solver, **kwargs, **options)
+    finally:
+        logger.setLevel(level)
+
+
+def _gap(model: Any, solver: str) -> float | None:
+    if solver != "highs":
+        return None
+    try:
+        gap = float(model.solver_model.getInfo().mip_gap)
+    except Exception:
+        return None
+    return gap if np.isfinite(gap) else None
+
+
+def _extract(builder: Any) -> Solution:
+    p = builder.p
+    if builder.has_elements():
+        values = np.rint(builder.stay.solution.to_numpy())
+        stay = pd.DataFrame(values, index=p.elements.index, columns=range(p.phases))
+    else:
+        stay = pd.DataFrame(np.zeros((0, p.phases)), columns=range(p.phases))
+    add = np.clip(builder.add.solution.to_numpy(), 0.0, None)
+    post = np.clip(builder.post.solution.to_numpy(), 0.0, None)
+    return Solution(stay, add, post)
+
+
+def solve(problem: Problem, *, solver: str = "highs", explain: bool = True, prices: bool = True) -> RoadmapResult:
+    """Solve the roadmap problem; explain infeasibility and price binding constraints."""
+    started = time.perf_counter()
+    builder = build_model(problem)
+    status, condition = _run(builder.m, solver, _solver_options(solver, problem))
+    seconds = time.perf_counter() - started
+    solved = status == "ok" or (condition in ("time_limit", "optimal", "suboptimal")
+                                and builder.m.objective.value is not None and np.isfinite(builder.m.objective.value))
+    if not solved or condition == "infeasible":
+        result = RoadmapResult(problem, False, str(condition), solver, seconds, None, None, None)
+        if explain:
+            result.conflicts = explain_infeasible(problem, solver=solver)
+        return result
+    solution = _extract(builder)
+    result = RoadmapResult(problem, True, str(condition), solver, seconds, _gap(builder.m, solver),
+                           float(builder.m.objective.value), solution)
+    if prices and solver == "highs":
+        result.binding = price_constraints(problem, solution, solver=solver)
+    return result
+
+
+# ---- evaluation without the solver ---------------------------------------------------------------------------
+
+def evaluate(problem: Problem, solution: Solution) -> dict[str, Any]:
+    """Everything the roadmap implies, recomputed from the decision values alone (numpy)."""
+    p = problem
+    stay = solution.stay.to_numpy() if len(solution.stay) else np.zeros((0, p.phases))
+    fielded = np.cumsum(solution.add, axis=2)                                   # nation, option, phase
+    options = p.options
+    bn_eq_e = p.elements["bn_eq"].to_numpy() if len(p.elements) else np.zeros(0)
+    member = p.element_theatres.loc[p.elements.index, p.theatres].to_numpy() if len(p.elements) else np.zeros((0, len(p.theatres)))
+    present = (p.baseline.loc[p.theatres].to_numpy()
+               + np.einsum("et,ep->tp", member * bn_eq_e[:, None], stay)
+               + np.einsum("u,utp->tp", options["bn_eq"].to_numpy(), solution.post))
+    cost = (np.einsum("u,nup->np", options["acquisition"].to_numpy(), solution.add)
+            + np.einsum("u,nup->np", options["annual"].to_numpy(), fielded) * p.years[None, :])
+    capability = {}
+    for c in CAPABILITIES:
+        if p.capability_target[c] <= 0:
+            continue
+        from_us = (p.elements["measure"].to_numpy() * (p.elements["category"].to_numpy() == c)) @ stay \
+            if len(p.elements) else np.zeros(p.phases)
+        weights = options["measure"].to_numpy() * (options["category"].to_numpy() == c)
+        capability[c] = from_us + p.capability_fixed.loc[c].to_numpy() + np.einsum("u,nup->p", weights, fielded)
+    staff = p.elements["personnel"].to_numpy() if len(p.elements) else np.zeros(0)
+    previous = np.hstack([np.ones((len(staff), 1)), stay[:, :-1]]) if len(staff) else np.zeros((0, p.phases))
+    leaving = staff @ (previous - stay) if len(staff) else np.zeros(p.phases)
+    us_by_country = p.us_fixed_personnel.copy()
+    for e, row in p.elements.iterrows():
+        if row["country"] not in us_by_country.index:
+            us_by_country.loc[row["country"]] = 0.0
+        us_by_country.loc[row["country"]] += float(row["personnel"]) * solution.stay.loc[e].to_numpy()
+    return {"present": present, "cost": cost, "capability": capability, "leaving": leaving,
+            "fielded": fielded, "us_by_country": us_by_country,
+            "troop_years": float((staff @ stay) @ p.years) if len(staff) else 0.0}
+
+
+def check(problem: Problem, solution: Solution, *, tolerance: float = 1e-4) -> list[str]:
+    """Every constraint, verified from the decision values without the solver; returns the violations."""
+    p = problem
+    out: list[str] = []
+    v = evaluate(p, solution)
+    stay = solution.stay.to_numpy() if len(solution.stay) else np.zeros((0, p.phases))
+    if stay.size and not np.all(np.isin(stay, (0.0, 1.0))):
+        out.append("stay is not 0/1")
+    if stay.size and np.any(np.diff(stay, axis=1) > tolerance):
+        out.append("an element comes back after leaving")
+    for i, (e, row) in enumerate(p.elements.iterrows()):
+        if np.any(stay[i, : int(row["earliest"])] < 1 - tolerance):
+            out.append(f"{e} leaves before its action starts")
+        if np.any(stay[i, int(row["deadline"]):] > tolerance):
+            out.append(f"{e} is still present after its deadline")
+    need = p.required if p.objective == "shortfall" else p.floor
+    if p.objective != "shortfall":
+        short = need.loc[p.theatres].to_numpy() - v["present"]
+        for t, k in zip(*np.nonzero(short > tolerance * np.maximum(1.0, need.loc[p.theatres].to_numpy()))):
+            out.append(f"deterrence in {p.theatres[t]} on {p.dates[k]}: {v['present'][t, k]:.2f} < {need.iloc[t, k]:.2f}")
+    fielded_total = v["fielded"].sum(axis=0)
+    if np.any(solution.post.sum(axis=1) > fielded_total + tolerance * np.maximum(1.0, fielded_total)):
+        out.append("more units stationed than fielded")
+    for c, have in v["capability"].items():
+        if np.any(have < p.capability_target[c] - tolerance * max(1.0, p.capability_target[c])):
+            out.append(f"capability {c} below its like-for-like level")
+    room = p.headroom.loc[p.nations].to_numpy()
+    for n, k in zip(*np.nonzero(v["cost"] > room + tolerance * np.maximum(1.0, room))):
+        out.append(f"budget of {p.nations[n]} exceeded on {p.dates[k]}")
+    for u, (name, o) in enumerate(p.options.iterrows()):
+        lead = int(o["lead_phases"])
+        if np.any(solution.add[:, u, :lead] > tolerance):
+            out.append(f"{name} fielded before its lead time")
+    for resource in p.recipe.columns:
+        used = np.einsum("u,nup->p", p.recipe[resource].to_numpy(), solution.add)
+        limit = p.capacity.loc[resource].to_numpy()
+        if np.any(used > limit + tolerance * np.maximum(1.0, limit)):
+            out.append(f"production of {resource} exceeded")
+    staff = solution.add * p.options["personnel"].to_numpy()[None, :, None]
+    limit = np.outer(p.recruits.loc[p.nations].to_numpy(), p.years)
+    if np.any(staff.sum(axis=1) > limit + tolerance * np.maximum(1.0, limit)):
+        out.append("recruitment exceeded")
+    if np.isfinite(p.lift_per_phase) and np.any(v["leaving"] > p.lift_per_phase * (1 + tolerance)):
+        out.append("withdrawal lift exceeded")
+    for ceiling in p.ceilings:
+        total = v["us_by_country"].loc[ceiling.country].to_numpy()
+        if np.any(total[ceiling.first:] > ceiling.personnel + tolerance * max(1.0, ceiling.personnel)):
+            out.append(f"US personnel in {ceiling.country} above the ceiling {ceiling.personnel}")
+    if p.max_share < 1.0 and len(p.nations) > 1:
+        by_nation = v["cost"].sum(axis=1)
+        if np.any(by_nation > p.max_share * by_nation.sum() + tolerance * max(1.0, by_nation.sum())):
+            out.append("a nation carries more than max_share of the cost")
+    if np.any(solution.add < -tolerance) or np.any(solution.post < -tolerance):
+        out.append("negative additions")
+    return out
+
+
+# ---- prices and explanations ---------------------------------------------------------------------------------
+
+def _dual_rows(builder: Any, name: str) -> pd.DataFrame:
+    if name not in builder.m.constraints:
+        return pd.DataFrame()
+    dual = builder.m.constraints[name].dual
+    frame = dual.to_dataframe(name="dual").reset_index()
+    return frame[frame["dual"].abs() > TOLERANCE]
+
+
+def price_constraints(problem: Problem, solution: Solution, *, solver: str = "highs") -> list[dict[str, Any]]:
+    """Binding constraints and their shadow prices (per unit of the constraint, in the objective's units), from
+    the LP with the departures fixed at the optimum, in words."""
+    p = problem
+    builder = build_model(p, fixed_stay=solution.stay if len(solution.stay) else None)
+    status, _ = _run(builder.m, solver, _solver_options(solver, p, lp=True))
+    if status != "ok":
+        return []
+    unit = {"cost": "US$ m of added cost", "time": "troop-years of US presence",
+            "shortfall": "battalion-equivalent-years of shortfall"}[p.objective]
+    out: list[dict[str, Any]] = []
+
+    def add(family: str, where: str, rows: pd.DataFrame, words: str) -> None:
+        value = float(rows["dual"].abs().sum())
+        phases = sorted(int(k) for k in rows["phase"]) if "phase" in rows else []
+        out.append({"family": family, "where": where, "price": round(value, 4), "unit": unit,
+                    "from": str(p.dates[phases[0]]) if phases else None,
+                    "to": str(p.dates[phases[-1]]) if phases else None,
+                    "text": words.format(value=value, unit=unit,
+                                         first=p.dates[phases[0]] if phases else "", last=p.dates[phases[-1]] if phases else "")})
+
+    rows = _dual_rows(builder, "deterrence")
+    for t, group in rows.groupby("theatre") if not rows.empty else []:
+        add("deterrence", str(t), group, f"Deterrence in {t} binds from {{first}} to {{last}}: one more battalion-"
+            "equivalent present there in every one of those phases would save {value:,.1f} {unit}.")
+    rows = _dual_rows(builder, "capability")
+    for c, group in rows.groupby("capability") if not rows.empty else []:
+        add("capability", str(c), group, f"Replacing US {c.replace('_', ' ')} like for like binds from {{first}} "
+            "to {last}: needing one unit less of it throughout would save {value:,.1f} {unit}.")
+    rows = _dual_rows(builder, "budget")
+    for n, group in rows.groupby("nation") if not rows.empty else []:
+        add("budget", str(n), group, f"{n}'s spending ceiling binds from {{first}} to {{last}}: US$ 1 m more "
+            "headroom in each of those phases would save {value:,.3f} {unit}.")
+    rows = _dual_rows(builder, "production")
+    for u, group in rows.groupby("resource") if not rows.empty else []:
+        add("production", str(u), group, f"Production of {u.replace('_', ' ')} binds from {{first}} to {{last}}: one more delivered "
+            "in each of those phases would save {value:,.1f} {unit}.")
+    rows = _dual_rows(builder, "recruitment")
+    for n, group in rows.groupby("nation") if not rows.empty else []:
+        add("recruitment", str(n), group, f"{n}'s recruitment binds from {{first}} to {{last}}: one more recruit "
+            "in each of those phases would save {value:,.3f} {unit}.")
+    rows = _dual_rows(builder, "share")
+    for n, group in rows.groupby("nation") if not rows.empty else []:
+        add("share", str(n), group, f"The cap on {n}'s share of the cost binds: a looser cap would save "
+            "{value:,.1f} {unit} per unit of share.")
+    out.sort(key=lambda r: -r["price"])
+    return out
+
+
+FAMILY_WORDS = {
+    "deterrence": "deterrence in {where} cannot be kept (short by up to {amount:,.1f} battalion-equivalents from {first})",
+    "capability": "US {where} cannot be replaced like for like in time (short by up to {amount:,.1f} units from {first})",
+    "budget": "{where}'s spending ceiling would be exceeded by up to US$ {amount:,.0f} m a phase from {first}",
+    "production": "industry cannot deliver enough {where} (up to {amount:,.1f} units a phase too many from {first})",
+    "recruitment": "{where} cannot recruit enough (up to {amount:,.0f} people a phase too many from {first})",
+    "lift": "withdrawal lift is too small (up to {amount:,.0f} people a phase too many from {first})",
+    "ceiling": "a reduce ceiling cannot be met (up to {amount:,.0f} people too many from {first})",
+    "deadline": "{where} cannot leave by the end-state deadline",
+}
+
+
+def explain_infeasible(problem: Problem, *, solver: str = "highs") -> list[dict[str, Any]]:
+    """Solve the elastic model (a slack per constraint family) and say, in words, which constraints conflict."""
+    builder = build_model(problem, elastic=True)
+    status, _ = _run(builder.m, solver, _solver_options(solver, problem))
+    if status != "ok":
+        return [{"family": "unknown", "text": "the problem is infeasible and the elastic model did not solve"}]
+    out = []
+    for family, variable in builder.slacks.items():
+        values = variable.solution.to_dataframe(name="value").reset_index()
+        values = values[values["value"] > 1e-4]
+        if values.empty:
+            continue
+        kind = family.split("_")[0]
+        key = next((c for c in values.columns if c not in ("phase", "value")), None)
+        for where, group in (values.groupby(key) if key else [(family, values)]):
+            first = problem.dates[int(group["phase"].min())] if "phase" in group else ""
+            amount = float(group["value"].max())
+            text = FAMILY_WORDS.get(kind, kind + " cannot be met").format(
+                where=str(where).replace("_", " "), amount=amount, first=first)
+            out.append({"family": kind, "where": str(where), "amount": round(amount, 3), "from": str(first),
+                        "text": text})
+    return out
