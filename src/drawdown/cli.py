@@ -359,6 +359,7 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Scenario YAML whose withd
             objective: Annotated[str | None, typer.Option(help="cost (least total cost), time (earliest end state) or shortfall (least deterrence shortfall); default: the scenario's roadmap block, else cost.")] = None,
             solver: Annotated[str, typer.Option(help="highs (default) or cbc (needs a cbc binary on PATH).")] = "highs",
             seed: Annotated[int, typer.Option(help="Random seed of the campaign requirement search.")] = 0,
+            what_ifs: Annotated[int, typer.Option("--what-ifs", min=0, max=10, help="Counterfactual re-solves: ease each of the N most binding limits by one unit and report what changes (0 = none).")] = 3,
             json_out: JsonOption = False, store_path: StoreOption = None,
             no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the run.")] = False,
             data_dir: DataOption = None) -> None:
@@ -375,7 +376,7 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Scenario YAML whose withd
     scenario = load_scenario(file)
     with err.status("sizing the deterrence requirement and solving the roadmap", spinner="dots") if not json_out \
             else _nothing():
-        document = run_roadmap(scenario, data, objective=objective, seed=seed, solver=solver,
+        document = run_roadmap(scenario, data, objective=objective, seed=seed, solver=solver, what_ifs=what_ifs,
                                store=None if no_store else Store(store_path))
     if json_out:
         _print_json(document)
@@ -443,6 +444,10 @@ def _render_roadmap(d: dict[str, Any]) -> None:
         out.print("[bold]what binds[/]", highlight=False)
         for b in d["binding_constraints"][:6]:
             out.print(f"  - {b['text']}", highlight=False)
+    if d.get("what_if"):
+        out.print("[bold]what if[/]", highlight=False)
+        for w in d["what_if"]:
+            out.print(f"  - {w['text']}", highlight=False)
 
 
 @app.command()
@@ -495,6 +500,8 @@ def cost(file: Annotated[Path, typer.Argument(help="Scenario YAML (a `cost:` buy
             table.add_row(nation, *[f"{by_year[y]['total_usd_m']:,.0f}" if y in by_year else "" for y in years])
         out.print(table)
         out.print(f"total over the horizon: US$ {adds['total_usd_m']:,.0f} m", highlight=False)
+    if document.get("unpriced_unit_types"):
+        out.print("not costed (no price in unit_costs): " + ", ".join(document["unpriced_unit_types"]), highlight=False)
     if not buy and not adds:
         out.print("nothing to cost: the scenario has no `cost:` block and adds no European forces", highlight=False)
 

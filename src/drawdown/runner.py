@@ -242,9 +242,10 @@ def withdrawal_lift_per_phase(data: Dataset, problem: Any) -> float:
 
 
 def run_roadmap(scenario: Scenario, data: Dataset, *, objective: str | None = None, seed: int = 0,
-                solver: str = "highs", store: Store | None = None) -> dict[str, Any]:
-    """The roadmap optimiser on the scenario's end state; returns the JSON-ready document."""
-    from drawdown.roadmap import build_problem, solve
+                solver: str = "highs", what_ifs: int = 3, store: Store | None = None) -> dict[str, Any]:
+    """The roadmap optimiser on the scenario's end state, with up to ``what_ifs`` counterfactual re-solves;
+    returns the JSON-ready document."""
+    from drawdown.roadmap import build_problem, solve, what_if
     from drawdown.roadmap.report import roadmap_document
 
     timeline = scenario.timeline(data)
@@ -255,7 +256,8 @@ def run_roadmap(scenario: Scenario, data: Dataset, *, objective: str | None = No
     problem.lift_per_phase = withdrawal_lift_per_phase(data, problem)
     result = solve(problem, solver=solver)
     document = {"scenario": scenario.name, "data_version": data.version, "seed": seed,
-                **roadmap_document(result, data, timeline.parameters)}
+                **roadmap_document(result, data, timeline.parameters),
+                "what_if": what_if(problem, result, limit=what_ifs, solver=solver) if what_ifs else []}
     _record(store, scenario, data, document, "roadmap", seed, {"objective": problem.objective})
     return document
 
@@ -278,7 +280,9 @@ def run_cost(scenario: Scenario, data: Dataset, *, store: Store | None = None) -
         holdings = timeline.holdings
         us_present = int(holdings.loc[(holdings["phase"] == 0) & (holdings["owner"] == "USA"), "personnel"].sum())
         document["buylist"] = cost_buylist(block, book, payers, parameters, us_present=us_present)
-    additions = _european_additions(timeline, data)
+    additions, unpriced = _european_additions(timeline, data)
+    if unpriced:
+        document["unpriced_unit_types"] = unpriced  # added by the scenario but without a price in unit_costs
     years = sorted({d.year for d in timeline.dates})
     bill = cost_additions(additions, book, years) if not additions.empty else None
     if bill is not None and not bill.empty:
@@ -304,17 +308,19 @@ def run_cost(scenario: Scenario, data: Dataset, *, store: Store | None = None) -
     return document
 
 
-def _european_additions(timeline: Any, data: Dataset) -> pd.DataFrame:
-    """New European units a scenario adds (deployments and backfill beyond what each nation had at the start),
-    as ``nation, unit_type, year, units`` fielded; the unit count is personnel over the type's strength."""
+def _european_additions(timeline: Any, data: Dataset) -> tuple[pd.DataFrame, list[str]]:
+    """New European units a scenario adds (deployments and backfill), as ``nation, unit_type, year, units``
+    fielded (the unit count is personnel over the type's strength; a unit withdrawn and sent again is bought
+    once), and the unit types it adds that have no price."""
     holdings = timeline.holdings
     added = holdings[(holdings["owner"] != "USA") & holdings["status"].isin(["deployed", "backfill"])]
     if added.empty:
-        return pd.DataFrame(columns=["nation", "unit_type", "year", "units"])
+        return pd.DataFrame(columns=["nation", "unit_type", "year", "units"]), []
     strength = data.unit_types.set_index("id")["personnel"].astype(float)
     priced = set(data.tables["unit_costs"].loc[data.tables["unit_costs"]["acquisition_usd_m"].notna(), "unit_type"])
     per_phase = added.groupby(["owner", "unit_type", "phase"])["personnel"].sum().unstack("phase").fillna(0.0)
     rows = []
+    unpriced = sorted(set(per_phase.index.get_level_values("unit_type")) - priced)
     for (owner, unit_type), series in per_phase.iterrows():
         if unit_type not in priced:
             continue
@@ -325,4 +331,4 @@ def _european_additions(timeline: Any, data: Dataset) -> pd.DataFrame:
                 rows.append({"nation": owner, "unit_type": unit_type, "year": timeline.dates[int(phase)].year,
                              "units": step / strength[unit_type]})
     frame = pd.DataFrame(rows, columns=["nation", "unit_type", "year", "units"])
-    return frame.groupby(["nation", "unit_type", "year"], as_index=False)["units"].sum()
+    return frame.groupby(["nation", "unit_type", "year"], as_index=False)["units"].sum(), unpriced

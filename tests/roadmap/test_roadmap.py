@@ -238,3 +238,21 @@ def test_post_1990_exit_is_infeasible_with_a_plain_explanation(data):
     assert d["conflicts"] and "aegis" in d["explanation"]
     shortfall = run_roadmap(load_scenario("scenarios/post-1990-exit.yaml"), data, objective="shortfall")
     assert shortfall["feasible"] is True and shortfall["objectives"]["shortfall_bn_eq_years"] > 0
+
+
+def test_what_if_easing_a_binding_limit_never_hurts_and_says_so():
+    from drawdown.roadmap import what_if
+
+    problem = tiny(elements=3, nations=2, capability=2.0, deadline=3)
+    result = solve(problem)
+    answers = what_if(problem, result, limit=3)
+    assert answers, "a binding deterrence floor or capability level should be eased"
+    for a in answers:
+        assert a["cost_saving_usd_m"] >= -1e-6  # one more unit in place never makes the least-cost roadmap dearer
+        assert a["text"].startswith("With one more") or "change nothing" in a["text"]
+    assert any(a["cost_saving_usd_m"] > 0 for a in answers)
+
+
+def test_germany_what_if_in_the_document(germany):
+    assert germany["what_if"] and all(w["text"] for w in germany["what_if"])
+    assert {w["family"] for w in germany["what_if"]} <= {"deterrence", "capability", "production"}

@@ -39,7 +39,7 @@ class Price:
     __rmul__ = __mul__
 
     def __add__(self, other: Price) -> Price:
-        basis = self.basis if self.basis == other.basis else f"{self.basis}; {other.basis}"
+        basis = self.basis if self.basis == other.basis or not other.basis else (other.basis if not self.basis else "sum")
         return Price(self.mid + other.mid, self.low + other.low, self.high + other.high, basis)
 
     def as_dict(self, digits: int = 1) -> dict[str, Any]:

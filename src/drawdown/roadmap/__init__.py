@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from drawdown.roadmap.model import build_model
+from drawdown.roadmap.model import EPSILON, build_model
 from drawdown.roadmap.problem import CAPABILITIES, Ceiling, Problem, build_problem, phase_years
 
 __all__ = ["Problem", "Ceiling", "Solution", "RoadmapResult", "build_problem", "solve", "evaluate", "check",
-           "phase_years", "SOLVERS"]
+           "what_if", "phase_years", "SOLVERS"]
 
 SOLVERS = ("highs", "cbc")
 TOLERANCE = 1e-5
@@ -257,12 +257,15 @@ def price_constraints(problem: Problem, solution: Solution, *, solver: str = "hi
     status, _ = _run(builder.m, solver, _solver_options(solver, p, lp=True))
     if status != "ok":
         return []
-    unit = {"cost": "US$ m of added cost", "time": "troop-years of US presence",
+    # with the departures fixed, the time objective's LP minimises only its cost tie-break (EPSILON x cost):
+    # its duals, divided by EPSILON, price the cost of the roadmap that reaches that end state
+    unit = {"cost": "US$ m of added cost", "time": "US$ m of added cost (departures as optimised)",
             "shortfall": "battalion-equivalent-years of shortfall"}[p.objective]
+    scale = 1.0 / EPSILON if p.objective == "time" else 1.0
     out: list[dict[str, Any]] = []
 
     def add(family: str, where: str, rows: pd.DataFrame, words: str) -> None:
-        value = float(rows["dual"].abs().sum())
+        value = float(rows["dual"].abs().sum()) * scale
         phases = sorted(int(k) for k in rows["phase"]) if "phase" in rows else []
         out.append({"family": family, "where": where, "price": round(value, 4), "unit": unit,
                     "from": str(p.dates[phases[0]]) if phases else None,
@@ -332,3 +335,83 @@ def explain_infeasible(problem: Problem, *, solver: str = "highs") -> list[dict[
             out.append({"family": kind, "where": str(where), "amount": round(amount, 3), "from": str(first),
                         "text": text})
     return out
+
+
+# ---- counterfactuals ----------------------------------------------------------------------------------------------
+
+def _eased(problem: Problem, kind: str, where: str) -> tuple[Problem, str]:
+    """A copy of ``problem`` with one limit eased by one unit from the start, and the words for it."""
+    from dataclasses import replace
+
+    if kind == "deterrence":
+        baseline = problem.baseline.copy()
+        baseline.loc[where] += 1.0
+        return replace(problem, baseline=baseline), f"one more battalion-equivalent in {where} from the start"
+    if kind == "capability":
+        options = problem.options[problem.options["category"] == where]
+        unit, measure = (options.index[0], float(options["measure"].iloc[0])) if len(options) else (where, 1.0)
+        fixed = problem.capability_fixed.copy()
+        fixed.loc[where] += measure
+        return replace(problem, capability_fixed=fixed), f"one more {unit} ({where.replace('_', ' ')}) from the start"
+    capacity = problem.capacity.copy()
+    per_unit = float(problem.recipe[where].max()) if where in problem.recipe else 1.0
+    capacity.loc[where] += per_unit
+    return replace(problem, capacity=capacity), f"one more unit's worth of {where.replace('_', ' ')} a phase"
+
+
+def _candidates(problem: Problem, result: RoadmapResult, limit: int) -> list[tuple[str, str]]:
+    """Limits worth easing: those the LP prices highest; for the time objective (whose prices an LP cannot give),
+    the theatres and capabilities the departing elements weigh most in."""
+    out: list[tuple[str, str]] = []
+    for b in result.binding:
+        if b["family"] in ("deterrence", "capability", "production") and (b["family"], b["where"]) not in out:
+            out.append((b["family"], b["where"]))
+    if problem.objective == "time" or not out:
+        e = problem.elements
+        if len(e):
+            weight = problem.element_theatres.mul(e["bn_eq"], axis=0).sum().sort_values(ascending=False)
+            out += [("deterrence", str(t)) for t, w in weight.items() if w > 0 and ("deterrence", t) not in out]
+            by_cat = e[e["category"].isin(CAPABILITIES)].groupby("category")["measure"].sum().sort_values(ascending=False)
+            out += [("capability", str(c)) for c in by_cat.index
+                    if problem.capability_target[c] > 0 and ("capability", c) not in out]
+    return out[:limit]
+
+
+def what_if(problem: Problem, result: RoadmapResult, *, limit: int = 3, solver: str = "highs") -> list[dict[str, Any]]:
+    """Counterfactual re-solves: how the objective, the cost, the US troop-years and the end state move if one
+    binding limit is eased by one unit from the start ("one more Patriot battalion in place would let the last US
+    element leave a year earlier")."""
+    if not result.feasible or result.solution is None:
+        return []
+    base = evaluate(problem, result.solution)
+    base_end = _end_state(problem, result.solution)
+    out = []
+    for kind, where in _candidates(problem, result, limit):
+        eased, label = _eased(problem, kind, where)
+        other = solve(eased, solver=solver, explain=False, prices=False)
+        if not other.feasible or other.solution is None:
+            continue
+        after = evaluate(eased, other.solution)
+        end = _end_state(eased, other.solution)
+        saving = float(base["cost"].sum() - after["cost"].sum())
+        years = float(base["troop_years"] - after["troop_years"])
+        parts = []
+        if abs(saving) > 0.5:
+            parts.append(f"{'lower' if saving > 0 else 'raise'} the added cost by US$ {abs(saving):,.0f} m")
+        if abs(years) > 0.5:
+            parts.append(f"{'cut' if years > 0 else 'add'} {abs(years):,.0f} US troop-years")
+        if end != base_end:
+            parts.append(f"move the end state from {base_end} to {end}")
+        text = (f"With {label}, the roadmap would " + ", ".join(parts) + "." if parts
+                else f"{label[0].upper()}{label[1:]} would change nothing.")
+        out.append({"family": kind, "where": where, "eased": label, "cost_saving_usd_m": round(saving, 1),
+                    "troop_years_saved": round(years, 1), "end_state": None if end is None else str(end),
+                    "text": text})
+    return out
+
+
+def _end_state(problem: Problem, solution: Solution) -> Any:
+    """Date of the last departure of a decided element (None if none leaves)."""
+    stay = solution.stay.to_numpy() if len(solution.stay) else np.zeros((0, problem.phases))
+    gone = [int(np.argmax(row < 0.5)) for row in stay if (row < 0.5).any()]
+    return problem.dates[max(gone)] if gone else None
