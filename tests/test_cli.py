@@ -266,7 +266,9 @@ def test_roadmap_and_cost_json_and_stored(tmp_path):
 
 
 def test_roadmap_text_explains_infeasible_and_refuses_bad_flags(tmp_path):
-    proc = drawdown("roadmap", str(SCENARIOS / "post-1990-exit.yaml"), "--no-store")
+    early = tmp_path / "early.yaml"
+    early.write_text((SCENARIOS / "post-1990-exit.yaml").read_text().replace("by: 2028-12-31", "by: 2027-06-30"))
+    proc = drawdown("roadmap", str(early), "--no-store")
     assert proc.returncode == 0, proc.stderr
     assert "No roadmap meets every constraint" in proc.stdout and "aegis" in proc.stdout
     bad = drawdown("roadmap", str(SCENARIOS / "post-1990-exit.yaml"), "--objective", "cheapest", "--no-store")

@@ -397,11 +397,15 @@ def _render_roadmap(d: dict[str, Any]) -> None:
     out.print(f"[bold]{d['scenario']}[/]: objective {d['objective']}, {d['solver']} {d['status']} in "
               f"{d['solve_seconds']:.1f} s{gap}", highlight=False)
     if not d["feasible"]:
-        out.print("[bold red]No roadmap meets every constraint.[/] What conflicts:", highlight=False)
+        if d["status"] == "time_limit":
+            out.print("[bold red]No roadmap found within the time limit.[/]", highlight=False)
+        else:
+            out.print("[bold red]No roadmap meets every constraint.[/] What conflicts:", highlight=False)
         for c in d["conflicts"]:
             out.print(f"  - {c['text']}", highlight=False)
-        out.print("Try: a later end-state date, `roadmap: {objective: shortfall}`, fewer capabilities in "
-                  "`roadmap.replace`, or a higher budget ceiling.", highlight=False)
+        if d["status"] != "time_limit":
+            out.print("Try: a later end-state date, `roadmap: {objective: shortfall}`, fewer capabilities in "
+                      "`roadmap.replace`, or a higher budget ceiling.", highlight=False)
         return
     table = Table(title="roadmap (field: units European nations bring into service, decided years earlier)",
                   title_justify="left")
@@ -434,12 +438,18 @@ def _render_roadmap(d: dict[str, Any]) -> None:
     out.print(det)
     cost = d["cost_usd"]
     top = sorted(cost["by_nation_m"].items(), key=lambda kv: -kv[1])[:8]
-    out.print(f"added cost over the horizon: US$ {cost['total_m']:,.0f} m; largest shares: "
-              + ", ".join(f"{n} {v:,.0f}" for n, v in top), highlight=False)
+    if top:
+        out.print(f"added cost over the horizon: US$ {cost['total_m']:,.0f} m; largest shares: "
+                  + ", ".join(f"{n} {v:,.0f}" for n, v in top), highlight=False)
+    else:
+        out.print("no European additions needed", highlight=False)
     obj = d["objectives"]
-    out.print(f"US troop-years left in Europe: {obj['troop_years']:,.0f}; deterrence shortfall: "
-              f"{obj['shortfall_bn_eq_years']:,.1f} battalion-equivalent-years; end state {d['end_state']}",
-              highlight=False)
+    end = f"last US departure {d['end_state']}" if d["end_state"] else "no US element leaves"
+    out.print(f"US troop-years in Europe over the horizon: {obj['troop_years']:,.0f}; deterrence shortfall: "
+              f"{obj['shortfall_bn_eq_years']:,.1f} battalion-equivalent-years; {end}", highlight=False)
+    if d["settings"].get("at_ceiling"):
+        out.print("add nothing (already at or above the spending ceiling): " + ", ".join(d["settings"]["at_ceiling"]),
+                  highlight=False)
     if d["binding_constraints"]:
         out.print("[bold]what binds[/]", highlight=False)
         for b in d["binding_constraints"][:6]:
@@ -503,7 +513,8 @@ def cost(file: Annotated[Path, typer.Argument(help="Scenario YAML (a `cost:` buy
     if document.get("unpriced_unit_types"):
         out.print("not costed (no price in unit_costs): " + ", ".join(document["unpriced_unit_types"]), highlight=False)
     if not buy and not adds:
-        out.print("nothing to cost: the scenario has no `cost:` block and adds no European forces", highlight=False)
+        out.print("nothing priced: the scenario has no `cost:` block and adds no priced European forces",
+                  highlight=False)
 
 
 @app.command()

@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from drawdown.roadmap.model import EPSILON, build_model
-from drawdown.roadmap.problem import CAPABILITIES, Ceiling, Problem, build_problem, phase_years
+from drawdown.roadmap.problem import CAPABILITIES, Ceiling, Problem, build_problem, lead_phases, phase_years
 
 __all__ = ["Problem", "Ceiling", "Solution", "RoadmapResult", "build_problem", "solve", "evaluate", "check",
-           "what_if", "phase_years", "SOLVERS"]
+           "what_if", "phase_years", "lead_phases", "SOLVERS"]
 
 SOLVERS = ("highs", "cbc")
 TOLERANCE = 1e-5
@@ -113,34 +113,59 @@ def _gap(model: Any, solver: str) -> float | None:
     return gap if np.isfinite(gap) else None
 
 
+def _empty_solution(problem: Problem) -> Solution:
+    p = problem
+    return Solution(pd.DataFrame(np.ones((len(p.elements), p.phases)), index=p.elements.index, columns=range(p.phases)),
+                    np.zeros((len(p.nations), len(p.options), p.phases)),
+                    np.zeros((len(p.options), len(p.theatres), p.phases)))
+
+
 def _extract(builder: Any) -> Solution:
     p = builder.p
+    solution = _empty_solution(p)
     if builder.has_elements():
-        values = np.rint(builder.stay.solution.to_numpy())
-        stay = pd.DataFrame(values, index=p.elements.index, columns=range(p.phases))
-    else:
-        stay = pd.DataFrame(np.zeros((0, p.phases)), columns=range(p.phases))
-    add = np.clip(builder.add.solution.to_numpy(), 0.0, None)
-    post = np.clip(builder.post.solution.to_numpy(), 0.0, None)
-    return Solution(stay, add, post)
+        solution.stay = pd.DataFrame(np.rint(builder.stay.solution.to_numpy()), index=p.elements.index,
+                                     columns=range(p.phases))
+    if builder.europe:
+        solution.add = np.clip(builder.add.solution.to_numpy(), 0.0, None)
+        solution.post = np.clip(builder.post.solution.to_numpy(), 0.0, None)
+    return solution
 
 
 def solve(problem: Problem, *, solver: str = "highs", explain: bool = True, prices: bool = True) -> RoadmapResult:
-    """Solve the roadmap problem; explain infeasibility and price binding constraints."""
+    """Solve the roadmap problem; explain infeasibility and price binding constraints.
+
+    Outcomes: ``feasible`` with a solution (optimal, or the best found when the time limit struck, with its
+    gap); infeasible, with the conflicting families; or no solution found within the time limit (status
+    ``time_limit``, not a proof of infeasibility)."""
     started = time.perf_counter()
+    if len(problem.elements) == 0 and (len(problem.nations) == 0 or len(problem.options) == 0):
+        # nothing to decide: the posture follows the timeline; report what the data alone breaks
+        solution = _empty_solution(problem)
+        violations = check(problem, solution)
+        result = RoadmapResult(problem, not violations, "nothing to decide", solver, 0.0, None, 0.0,
+                               solution if not violations else None)
+        result.conflicts = [{"family": "data", "where": "", "text": v} for v in violations]
+        return result
     builder = build_model(problem)
     status, condition = _run(builder.m, solver, _solver_options(solver, problem))
     seconds = time.perf_counter() - started
-    solved = status == "ok" or (condition in ("time_limit", "optimal", "suboptimal")
-                                and builder.m.objective.value is not None and np.isfinite(builder.m.objective.value))
-    if not solved or condition == "infeasible":
+    value = builder.m.objective.value
+    found = value is not None and np.isfinite(value) and condition in ("optimal", "time_limit", "suboptimal")
+    if condition == "time_limit" and not found:
+        result = RoadmapResult(problem, False, "time_limit", solver, seconds, None, None, None)
+        result.conflicts = [{"family": "time_limit", "where": "", "text":
+                             f"no roadmap was found within the time limit ({problem.time_limit:g} s); this is not a "
+                             "proof that none exists: raise roadmap.time_limit_s"}]
+        return result
+    if not found:
         result = RoadmapResult(problem, False, str(condition), solver, seconds, None, None, None)
         if explain:
             result.conflicts = explain_infeasible(problem, solver=solver)
         return result
     solution = _extract(builder)
-    result = RoadmapResult(problem, True, str(condition), solver, seconds, _gap(builder.m, solver),
-                           float(builder.m.objective.value), solution)
+    result = RoadmapResult(problem, True, str(condition), solver, seconds, _gap(builder.m, solver), float(value),
+                           solution)
     if prices and solver == "highs":
         result.binding = price_constraints(problem, solution, solver=solver)
     return result
@@ -179,7 +204,8 @@ def evaluate(problem: Problem, solution: Solution) -> dict[str, Any]:
         us_by_country.loc[row["country"]] += float(row["personnel"]) * solution.stay.loc[e].to_numpy()
     return {"present": present, "cost": cost, "capability": capability, "leaving": leaving,
             "fielded": fielded, "us_by_country": us_by_country,
-            "troop_years": float((staff @ stay) @ p.years) if len(staff) else 0.0}
+            "troop_years": float((staff @ stay) @ p.years) if len(staff) else 0.0,
+            "troop_years_total": float(us_by_country.sum(axis=0).to_numpy() @ p.years)}
 
 
 def check(problem: Problem, solution: Solution, *, tolerance: float = 1e-4) -> list[str]:
@@ -206,6 +232,8 @@ def check(problem: Problem, solution: Solution, *, tolerance: float = 1e-4) -> l
     if np.any(solution.post.sum(axis=1) > fielded_total + tolerance * np.maximum(1.0, fielded_total)):
         out.append("more units stationed than fielded")
     for c, have in v["capability"].items():
+        if p.objective == "shortfall":
+            break  # soft under the shortfall objective: the gap is part of what it minimises
         if np.any(have < p.capability_target[c] - tolerance * max(1.0, p.capability_target[c])):
             out.append(f"capability {c} below its like-for-like level")
     room = p.headroom.loc[p.nations].to_numpy()
@@ -249,6 +277,23 @@ def _dual_rows(builder: Any, name: str) -> pd.DataFrame:
     return frame[frame["dual"].abs() > TOLERANCE]
 
 
+#: How a binding family's price reads: (constraint name, its non-phase dimension, sentence).
+PRICE_WORDS = (
+    ("deterrence", "theatre", "Deterrence in {where} binds from {first} to {last}: one more battalion-equivalent "
+                              "present there in every one of those phases would save {value:,.1f} {unit}."),
+    ("capability", "capability", "Replacing US {where} like for like binds from {first} to {last}: needing one unit "
+                                 "less of it throughout would save {value:,.1f} {unit}."),
+    ("budget", "nation", "{where}'s spending ceiling binds from {first} to {last}: US$ 1 m more headroom in each "
+                         "of those phases would save {value:,.3f} {unit}."),
+    ("production", "resource", "Production of {where} binds from {first} to {last}: one more delivered in each of "
+                               "those phases would save {value:,.1f} {unit}."),
+    ("recruitment", "nation", "{where}'s recruitment binds from {first} to {last}: one more recruit in each of "
+                              "those phases would save {value:,.3f} {unit}."),
+    ("share", "nation", "The cap on {where}'s share of the cost binds: a looser cap would save {value:,.1f} {unit} "
+                        "per unit of share."),
+)
+
+
 def price_constraints(problem: Problem, solution: Solution, *, solver: str = "highs") -> list[dict[str, Any]]:
     """Binding constraints and their shadow prices (per unit of the constraint, in the objective's units), from
     the LP with the departures fixed at the optimum, in words."""
@@ -273,30 +318,11 @@ def price_constraints(problem: Problem, solution: Solution, *, solver: str = "hi
                     "text": words.format(value=value, unit=unit,
                                          first=p.dates[phases[0]] if phases else "", last=p.dates[phases[-1]] if phases else "")})
 
-    rows = _dual_rows(builder, "deterrence")
-    for t, group in rows.groupby("theatre") if not rows.empty else []:
-        add("deterrence", str(t), group, f"Deterrence in {t} binds from {{first}} to {{last}}: one more battalion-"
-            "equivalent present there in every one of those phases would save {value:,.1f} {unit}.")
-    rows = _dual_rows(builder, "capability")
-    for c, group in rows.groupby("capability") if not rows.empty else []:
-        add("capability", str(c), group, f"Replacing US {c.replace('_', ' ')} like for like binds from {{first}} "
-            "to {last}: needing one unit less of it throughout would save {value:,.1f} {unit}.")
-    rows = _dual_rows(builder, "budget")
-    for n, group in rows.groupby("nation") if not rows.empty else []:
-        add("budget", str(n), group, f"{n}'s spending ceiling binds from {{first}} to {{last}}: US$ 1 m more "
-            "headroom in each of those phases would save {value:,.3f} {unit}.")
-    rows = _dual_rows(builder, "production")
-    for u, group in rows.groupby("resource") if not rows.empty else []:
-        add("production", str(u), group, f"Production of {u.replace('_', ' ')} binds from {{first}} to {{last}}: one more delivered "
-            "in each of those phases would save {value:,.1f} {unit}.")
-    rows = _dual_rows(builder, "recruitment")
-    for n, group in rows.groupby("nation") if not rows.empty else []:
-        add("recruitment", str(n), group, f"{n}'s recruitment binds from {{first}} to {{last}}: one more recruit "
-            "in each of those phases would save {value:,.3f} {unit}.")
-    rows = _dual_rows(builder, "share")
-    for n, group in rows.groupby("nation") if not rows.empty else []:
-        add("share", str(n), group, f"The cap on {n}'s share of the cost binds: a looser cap would save "
-            "{value:,.1f} {unit} per unit of share.")
+    for family, dim, template in PRICE_WORDS:
+        rows = _dual_rows(builder, family)
+        for where, group in rows.groupby(dim) if not rows.empty else []:
+            name = str(where)
+            add(family, name, group, template.replace("{where}", name.replace("_", " ")))
     out.sort(key=lambda r: -r["price"])
     return out
 

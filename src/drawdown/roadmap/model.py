@@ -29,7 +29,7 @@ EPSILON = 1e-6
 FAIRNESS = 1e-3
 #: Scale of each family's slack in the elastic model (so no unit dominates the sum).
 SLACK_SCALE = {"deterrence": 1.0, "capability": 1.0, "budget": 1e-3, "production": 1.0, "recruitment": 1e-3,
-               "lift": 1e-3, "ceiling": 1e-3, "deadline": 1.0}
+               "lift": 1e-3, "ceiling": 1e-3, "deadline": 1.0, "share": 1e-3}
 
 
 class Builder:
@@ -75,6 +75,10 @@ class Builder:
                 self.stay = self.m.add_variables(lower=values, upper=values, name="stay")
             else:
                 self.stay = self.m.add_variables(binary=True, coords=[self.E, self.P], name="stay")
+        self.europe = len(self.N) > 0 and len(self.U) > 0
+        self.cost_by_nation: Any = None
+        if not self.europe:  # nobody may add forces (all opted out or at their ceiling, or no unit types)
+            return
         lead = p.options["lead_phases"].to_numpy()
         upper = np.where(np.arange(p.phases)[None, :] < lead[:, None], 0.0, np.inf)
         upper = np.broadcast_to(upper[None, :, :], (len(self.N), len(self.U), p.phases))
@@ -117,7 +121,9 @@ class Builder:
         """Per theatre and phase: defenders present (others + remaining US + added European units stationed
         there) at least the floor; under the shortfall objective, the full requirement less a shortfall."""
         p = self.p
-        present: Any = (self.post * self.da(p.options["bn_eq"], self.U)).sum("option")
+        if not self.europe and not self.has_elements():
+            return  # nothing to decide moves it; check() reports a floor the data alone breaks
+        present: Any = (self.post * self.da(p.options["bn_eq"], self.U)).sum("option") if self.europe else 0
         if self.has_elements():
             weight = self.da(p.element_theatres.loc[self.E, list(self.T)].to_numpy()
                              * p.elements["bn_eq"].to_numpy()[:, None], self.E, self.T)
@@ -133,6 +139,8 @@ class Builder:
 
     def stationing(self) -> None:
         """Units stationed in theatres come from those fielded."""
+        if not self.europe:
+            return
         self.m.add_constraints(self.post.sum("theatre") - self.fielded.sum("nation") <= 0, name="stationing")
 
     def capability(self) -> None:
@@ -142,9 +150,13 @@ class Builder:
         if not cats:
             return
         C = pd.Index(cats, name="capability")
-        unit_w = self.da([[float(p.options.at[u, "measure"]) if p.options.at[u, "category"] == c else 0.0
-                           for c in cats] for u in self.U], self.U, C)
-        have: Any = (self.fielded.sum("nation") * unit_w).sum("option")
+        have: Any = 0
+        if self.europe:
+            unit_w = self.da([[float(p.options.at[u, "measure"]) if p.options.at[u, "category"] == c else 0.0
+                               for c in cats] for u in self.U], self.U, C)
+            have = (self.fielded.sum("nation") * unit_w).sum("option")
+        elif not self.has_elements():
+            return
         if self.has_elements():
             elem_w = self.da([[float(r["measure"]) if r["category"] == c else 0.0 for c in cats]
                               for _, r in p.elements.iterrows()], self.E, C)
@@ -159,6 +171,8 @@ class Builder:
     def budget(self) -> None:
         """What a nation adds in a phase (acquisition on delivery plus running costs) fits its headroom under
         the spending ceiling that ramps to the target share of GDP."""
+        if not self.europe:
+            return
         rhs = self.da(self.p.headroom.loc[list(self.N), list(self.P)].to_numpy(), self.N, self.P)
         self.m.add_constraints(self.cost_by_nation_phase - self.slack("budget", self.N, self.P) <= rhs, name="budget")
 
@@ -166,7 +180,7 @@ class Builder:
         """Europe-wide deliveries per phase within industry's rate for every produced resource (tanks, IFVs,
         guns, fire units, aircraft, ships) that the added units need."""
         p = self.p
-        if p.recipe.shape[1] == 0:
+        if not self.europe or p.recipe.shape[1] == 0:
             return
         R = pd.Index(p.recipe.columns, name="resource")
         need = self.da(p.recipe.loc[list(self.U), list(R)].to_numpy(), self.U, R)
@@ -176,6 +190,8 @@ class Builder:
 
     def recruitment(self) -> None:
         """A nation's new units' personnel per phase within its yearly recruitment headroom."""
+        if not self.europe:
+            return
         p = self.p
         staff = self.da(p.options["personnel"], self.U)
         rhs = self.da(np.outer(p.recruits.loc[list(self.N)].to_numpy(), p.years), self.N, self.P)
@@ -206,17 +222,18 @@ class Builder:
 
     def share(self) -> None:
         """No nation carries more than ``max_share`` of the added cost."""
-        if self.p.max_share >= 1.0 or len(self.N) < 2:
+        if not self.europe or self.p.max_share >= 1.0 or len(self.N) < 2:
             return
         total = self.cost_by_nation.sum("nation")
-        self.m.add_constraints(self.cost_by_nation - self.p.max_share * total <= 0, name="share")
+        self.m.add_constraints(self.cost_by_nation - self.p.max_share * total - self.slack("share", self.N) <= 0,
+                               name="share")
 
     def symmetry(self) -> None:
         """Identical elements (same type, place, window and effect) leave in a fixed order."""
         if not self.has_elements() or self.fixed_stay is not None:
             return
         e = self.p.elements
-        keys = ["unit_type", "country", "personnel", "earliest", "deadline"]
+        keys = ["unit_type", "category", "country", "personnel", "bn_eq", "measure", "earliest", "deadline"]
         groups = e.assign(theatres=[tuple(self.p.element_theatres.loc[i]) for i in e.index]).groupby(keys + ["theatres"])
         pairs = [(a, b) for _, group in groups for a, b in zip(group.index, group.index[1:])]
         if not pairs:
@@ -230,9 +247,9 @@ class Builder:
 
     def fairness(self) -> None:
         """Tie-break: where the objective does not care who adds what, share the cost in proportion to GDP
-        (deviation variables priced at a thousandth of the cost, so they never buy a real saving). Left out of
-        the pricing LP, whose duals must price the true objective only."""
-        if len(self.N) < 2 or self.fixed_stay is not None:
+        (deviation variables priced at a thousandth of the cost: the term can move the optimum by at most about
+        0.2 % of the cost). Left out of the pricing LP, whose duals must price the true objective only."""
+        if not self.europe or len(self.N) < 2 or self.fixed_stay is not None:
             return
         share = self.da((self.p.gdp.loc[list(self.N)] / self.p.gdp.loc[list(self.N)].sum()).to_numpy(), self.N)
         self.deviation = self.m.add_variables(lower=0, coords=[self.N], name="deviation")
@@ -248,7 +265,7 @@ class Builder:
         return (self.stay * staff * self.years).sum()
 
     def objective(self) -> None:
-        cost = self.cost_by_nation.sum()
+        cost: Any = self.cost_by_nation.sum() if self.europe else 0
         if hasattr(self, "deviation"):
             cost = cost + FAIRNESS * self.deviation.sum()
         if self.elastic:

@@ -7,6 +7,7 @@ force-generation tables into arrays over named dimensions (element, nation, opti
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,14 +80,31 @@ class Problem:
 
 
 def phase_years(dates: list[dt.date]) -> np.ndarray:
-    """Years each phase lasts (to the next phase date; the last phase as long as the one before)."""
+    """Years each phase lasts: to the next phase date; the last date is the horizon itself, so its phase lasts
+    one day (the end state is observed there, nothing more is spent or built)."""
     gaps = [(b - a).days / 365.25 for a, b in zip(dates, dates[1:])]
-    return np.array(gaps + [gaps[-1] if gaps else 1.0])
+    return np.array(gaps + [1.0 / 365.25])
 
 
 def _phase_of(dates: list[dt.date], day: dt.date) -> int:
     """First phase on or after ``day`` (len(dates) if after the last)."""
     return next((i for i, d in enumerate(dates) if d >= day), len(dates))
+
+
+def _phase_after(dates: list[dt.date], day: dt.date) -> int:
+    """First phase strictly after ``day``: an element may be gone there if it may leave from ``day`` on (the
+    posture of a phase date is the posture on that day)."""
+    return next((i for i, d in enumerate(dates) if d > day), len(dates))
+
+
+def lead_phases(dates: list[dt.date], years: float) -> int:
+    """First phase whose date is at least ``years`` after the first: a unit decided at the start is ready
+    there (len(dates) if not within the horizon)."""
+    months = round(years * 12)  # calendar months: 4.5 years from 1 January is 1 July
+    total = dates[0].month - 1 + months
+    year, month = dates[0].year + total // 12, total % 12 + 1
+    day = min(dates[0].day, calendar.monthrange(year, month)[1])
+    return _phase_of(dates, dt.date(year, month, day))
 
 
 def theatre_countries(data: Dataset, theatre: str) -> list[str]:
@@ -163,15 +181,15 @@ def build_problem(scenario: Any, data: Dataset, timeline: Any, *, seed: int = 0,
             continue
         a = pa.action
         start, by = a.window(header.start)
-        entry = elements.setdefault(row.element_id, {"earliest": 0, "deadline": len(dates), "line": pa.location.line})
-        entry["earliest"] = max(entry["earliest"], _phase_of(dates, start))
+        # an element several actions touch may leave from the earliest of their starts, and must be gone by
+        # the earliest withdraw deadline
+        entry = elements.setdefault(row.element_id, {"earliest": len(dates), "deadline": len(dates),
+                                                    "line": pa.location.line})
+        entry["earliest"] = min(entry["earliest"], _phase_after(dates, start))
         if isinstance(a, Withdraw):
             entry["deadline"] = min(entry["deadline"], _phase_of(dates, by))
         elif isinstance(a, Reduce):
-            ceiling = ceilings.setdefault(pa.location.line, Ceiling(a.in_, _phase_of(dates, by), a.to, [],
-                                                                    pa.location.line))
-            if row.element_id not in ceiling.elements:
-                ceiling.elements.append(row.element_id)
+            ceilings.setdefault(pa.location.line, Ceiling(a.in_, _phase_of(dates, by), a.to, [], pa.location.line))
     ids = sorted(elements)
     frame = first_present.loc[ids].copy() if ids else first_present.iloc[0:0].copy()
     frame["earliest"] = [elements[e]["earliest"] for e in ids]
@@ -179,6 +197,8 @@ def build_problem(scenario: Any, data: Dataset, timeline: Any, *, seed: int = 0,
     frame["line"] = [elements[e]["line"] for e in ids]
     frame["bn_eq"] = [float(p) if types.at[t, "power_unit"] == "bn_eq" else 0.0
                       for p, t in zip(frame["power"], frame["unit_type"])]
+    for ceiling in ceilings.values():  # the ceiling is on every decided US element in the country
+        ceiling.elements = [e for e in ids if frame.at[e, "country"] == ceiling.country]
     frame["measure"] = [
         (float(p) if float(p) > 0 else float(n) / float(types.at[t, "personnel"]))
         for p, n, t in zip(frame["power"], frame["personnel"], frame["unit_type"])]
@@ -240,7 +260,6 @@ def build_problem(scenario: Any, data: Dataset, timeline: Any, *, seed: int = 0,
     nations = [n for n in nations if n in gdp.index]
     options_table = data.tables["force_options"]
     wanted = list(block.unit_types) if block and block.unit_types else list(options_table["unit_type"])
-    steps_per_year = 1.0 / float(np.median(years))
     rows = []
     for r in options_table[options_table["unit_type"].isin(wanted)].itertuples():
         cost = book.unit(r.unit_type)
@@ -248,8 +267,10 @@ def build_problem(scenario: Any, data: Dataset, timeline: Any, *, seed: int = 0,
         rows.append({"unit_type": r.unit_type, "personnel": int(t["personnel"]), "category": t["category"],
                      "bn_eq": float(t["power"]) if t["power_unit"] == "bn_eq" else 0.0,
                      "measure": _measure(t), "acquisition": cost.acquisition.mid, "annual": cost.annual.mid,
-                     "lead_phases": int(np.ceil(float(r.lead_years) * steps_per_year - 1e-9))})
-    options = pd.DataFrame(rows).set_index("unit_type")
+                     "lead_phases": lead_phases(dates, float(r.lead_years))})
+    options = (pd.DataFrame(rows).set_index("unit_type") if rows else
+               pd.DataFrame(columns=["personnel", "category", "bn_eq", "measure", "acquisition", "annual",
+                                     "lead_phases"], index=pd.Index([], name="unit_type")))
     recipes = data.tables["unit_recipes"]
     recipes = recipes[recipes["unit_type"].isin(options.index)]
     recipe = (recipes.pivot_table(index="unit_type", columns="resource", values="per_unit", aggfunc="sum")
@@ -270,6 +291,12 @@ def build_problem(scenario: Any, data: Dataset, timeline: Any, *, seed: int = 0,
     nations = [n for n in nations if n not in capped]
     headroom = headroom.loc[nations]
     gdp = gdp.loc[nations]
+    if nations and settings["max_share"] * len(nations) < 1.0:
+        raise ScenarioError.single(
+            f"max_share {settings['max_share']:g} with {len(nations)} nations able to add forces cannot cover the "
+            f"whole cost (it needs at least 1/{len(nations)} = {1 / len(nations):.3f})",
+            parsed.locate(("roadmap", "max_share")) if block and block.max_share else None, field="roadmap.max_share",
+            suggestion="raise max_share, or let more nations add forces")
     recruits = pd.Series({n: settings["recruit_share"] * float(table.at[n, "active_personnel"])
                           if not pd.isna(table.at[n, "active_personnel"]) else 0.0 for n in nations})
     if lift_per_phase is None:
@@ -300,14 +327,5 @@ def production_capacity(data: Dataset, resources: list[str], dates: list[dt.date
     return out
 
 
-def check_end_state(problem: Problem) -> list[str]:
-    """Contradictions visible before solving (e.g. a deadline before the earliest start)."""
-    out = []
-    for e, row in problem.elements.iterrows():
-        if row["deadline"] <= row["earliest"] and row["deadline"] < problem.phases:
-            out.append(f"{e} must be gone by phase {row['deadline']} but may not leave before phase {row['earliest']}")
-    return out
-
-
-__all__ = ["Problem", "Ceiling", "build_problem", "requirement", "phase_years", "theatre_countries",
-           "CAPABILITIES", "ScenarioError"]
+__all__ = ["Problem", "Ceiling", "build_problem", "requirement", "phase_years", "lead_phases", "theatre_countries",
+           "CAPABILITIES"]

@@ -22,7 +22,8 @@ def roadmap_document(result: RoadmapResult, data: Dataset, parameters: dict[str,
     document: dict[str, Any] = {
         "feasible": result.feasible, "objective": p.objective, "status": result.status, "solver": result.solver,
         "solve_seconds": _r(result.seconds), "gap": None if result.gap is None else _r(result.gap, 5),
-        "objective_value": None if result.objective_value is None else _r(result.objective_value),
+        "objective_value": None if result.objective_value is None or not np.isfinite(result.objective_value)
+        else _r(result.objective_value),
         "settings": {k: v for k, v in p.settings.items() if k != "objective"},
         "lift_personnel_per_phase": None if not np.isfinite(p.lift_per_phase) else int(p.lift_per_phase),
         "requirement": {t: {"required_bn_eq_at_start": _r(p.required.at[t, 0]),
@@ -35,7 +36,8 @@ def roadmap_document(result: RoadmapResult, data: Dataset, parameters: dict[str,
     }
     if not result.feasible or result.solution is None:
         document.update({"phases": [], "roadmap": [], "cost_usd": None, "burden": {},
-                         "explanation": "No roadmap meets every constraint: " + "; ".join(
+                         "explanation": ("No roadmap found: " if result.status == "time_limit"
+                                         else "No roadmap meets every constraint: ") + "; ".join(
                              c["text"] for c in result.conflicts) if result.conflicts else "infeasible"})
         return document
     s = result.solution
@@ -98,7 +100,8 @@ def roadmap_document(result: RoadmapResult, data: Dataset, parameters: dict[str,
         "cost_usd": {"total_m": _r(by_nation.sum(), 1),
                      "by_nation_m": {nation: _r(by_nation[n], 1) for n, nation in enumerate(p.nations)
                                      if by_nation[n] > SHOWN}},
-        "objectives": {"cost_usd_m": _r(by_nation.sum(), 1), "troop_years": _r(v["troop_years"], 1),
+        "objectives": {"cost_usd_m": _r(by_nation.sum(), 1), "troop_years": _r(v["troop_years_total"], 1),
+                       "troop_years_decided": _r(v["troop_years"], 1),
                        "shortfall_bn_eq_years": _r(float((np.maximum(0.0, p.required.loc[p.theatres].to_numpy()
                                                                        - v["present"]) * p.years[None, :]).sum()), 2)},
         "end_state": p.dates[max((r["phase"] for r in rows if r["action"] == "withdraw"), default=0)].isoformat()

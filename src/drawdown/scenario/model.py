@@ -328,7 +328,7 @@ class CostBlock(_Strict):
         None, description="Years of running costs in the life-cycle total (default: parameter cost.life_cycle_years)")
     items: list[CostItem] = Field(default_factory=list, description="Units or equipment bought")
     personnel: Annotated[int, Field(strict=True, ge=0, le=MAX_TROOPS)] = Field(
-        0, description="Extra personnel paid every year (beyond the crews the items' running costs include)")
+        0, description="People paid every year on their own line: crews of equipment items, or anyone beyond the unit_type items (whose running costs already include their own personnel)")
     personnel_usd_per_troop: Annotated[float, Field(gt=0, le=1_000_000)] | None = Field(
         None, description="Yearly cost per person in base-year US$ (default: parameter cost.personnel_usd_per_troop)")
     add_us_presence: bool = Field(
