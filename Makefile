@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,fast,bench]"
+	$(BIN)/python -m pip install --quiet -e ".[test,fast,bench,sweep]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -32,6 +32,8 @@ demo: $(STAMP)
 	$(BIN)/drawdown roadmap scenarios/post-1990-exit.yaml --store $(OUT)/results.duckdb
 	$(BIN)/drawdown cost scenarios/iiss-2025-cost.yaml --store $(OUT)/results.duckdb
 	$(BIN)/drawdown cost scenarios/bruegel-2025-cost.yaml --store $(OUT)/results.duckdb
+	$(BIN)/drawdown sweep sweeps/baltic-drivers.yaml --store $(OUT)/results.duckdb
+	$(BIN)/drawdown sensitivity sweep-baltic-drivers --store $(OUT)/results.duckdb
 	@echo "demo: JSON written to $(OUT)/demo.json; runs stored in $(OUT)/results.duckdb"
 
 test: $(STAMP)

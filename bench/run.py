@@ -194,6 +194,85 @@ def roadmap_full_cbc() -> dict[str, Any]:
     return _roadmap("cbc", 120.0)
 
 
+# --- sweeps ---------------------------------------------------------------------------------------------------
+
+SWEEP_SPEC = """\
+name: bench-scaling
+base: {base}
+engine: campaign
+samples: 20000
+seed: 0
+method: lhs
+points: 192
+points_per_task: 4
+parameters:
+  - {{path: contingency.warning_days, low: 0, high: 14}}
+  - {{path: campaign.coefficient.movement_efficiency, low: 0.2, high: 0.4}}
+outputs: [time_to_objective_hours.Tallinn.p50]
+"""
+
+
+def _sweep(workers: int | None, local: bool) -> dict[str, Any]:
+    import tempfile
+
+    from drawdown.data import load_dataset
+    from drawdown.store import Store
+    from drawdown.sweep import load_spec, run_sweep
+
+    with tempfile.TemporaryDirectory() as folder:
+        spec_path = Path(folder) / "spec.yaml"
+        spec_path.write_text(SWEEP_SPEC.format(base=ROOT / "scenarios" / "rand-2016-baltic.yaml"))
+        spec = load_spec(spec_path)
+        data = load_dataset()
+        start = time.perf_counter()
+        summary = run_sweep(spec, data, Store(Path(folder) / "s.duckdb"), workers=workers, local=local)
+        seconds = time.perf_counter() - start
+        point_seconds = [float(x) for x in Store(Path(folder) / "s.duckdb").sweep_points(spec.sweep_id)["seconds"]]
+    return {"workers": workers or 0, "mode": summary["mode"], "points": summary["points"], "seconds": seconds,
+            "point_seconds_mean": sum(point_seconds) / len(point_seconds)}
+
+
+@case("sweep")
+def sweep_local_one_process() -> dict[str, Any]:
+    """192 campaign points (20,000 samples each) in this process, one after the other (no Ray)."""
+    return _sweep(None, local=True)
+
+
+@case("sweep")
+def sweep_ray_1_worker() -> dict[str, Any]:
+    """The same 192 points on a local Ray instance with 1 CPU (tasks of 4 points), Ray start included."""
+    return _sweep(1, local=False)
+
+
+@case("sweep")
+def sweep_ray_all_workers() -> dict[str, Any]:
+    """The same 192 points on a local Ray instance with every CPU of this machine."""
+    return _sweep(len(os.sched_getaffinity(0)), local=False)
+
+
+@case("sweep")
+def ray_overhead_per_task() -> dict[str, Any]:
+    """Ray's own cost: start-up, and 2,000 empty tasks on every CPU."""
+    import ray
+
+    start = time.perf_counter()
+    ray.init(num_cpus=len(os.sched_getaffinity(0)), include_dashboard=False, log_to_driver=False,
+             logging_level="ERROR", configure_logging=False)
+    startup = time.perf_counter() - start
+
+    @ray.remote
+    def nothing(x: int) -> int:
+        return x
+
+    ray.get([nothing.remote(i) for i in range(100)])  # warm the workers
+    n = 2000
+    start = time.perf_counter()
+    ray.get([nothing.remote(i) for i in range(n)])
+    seconds = time.perf_counter() - start
+    ray.shutdown()
+    return {"startup_seconds": startup, "tasks": n, "seconds": seconds, "ms_per_task": 1000 * seconds / n}
+
+
 # --- harness ------------------------------------------------------------------------------------------------
 
 def _peak_rss_mb() -> float:
@@ -290,6 +369,30 @@ def write_markdown(results: dict[str, dict[str, Any]], path: Path) -> str:
                          f"(CBC status {cbc['status']}).")
         lines.append("")
         for name in roadmap:
+            lines.append(f"- `{name}`: {CASES[name][1].__doc__}")
+        lines.append("")
+    sweep = {k: v for k, v in results.items() if CASES[k][0] == "sweep"}
+    if sweep:
+        lines += ["## Sweeps on Ray (192 campaign points x 20,000 samples, tasks of 4 points)", "",
+                  "| case | mode | workers | seconds | mean seconds per point | peak RSS (MB) |", "|---|---|---:|---:|---:|---:|"]
+        for name, r in sweep.items():
+            if name == "ray_overhead_per_task":
+                continue
+            lines.append(f"| {name} | {r['mode']} | {r['workers']} | {_fmt(r['seconds'])} | "
+                         f"{_fmt(r['point_seconds_mean'], 3)} | {_fmt(r['peak_rss_mb'], 0)} |")
+        one, many = sweep.get("sweep_ray_1_worker"), sweep.get("sweep_ray_all_workers")
+        overhead = sweep.get("ray_overhead_per_task")
+        lines.append("")
+        if one and many and many["workers"] > 1:
+            efficiency = one["seconds"] / (many["seconds"] * many["workers"])
+            lines.append(f"- Scaling 1 → {many['workers']} workers: {one['seconds']:.1f} s → {many['seconds']:.1f} s, "
+                         f"parallel efficiency {efficiency:.0%} (Ray start-up and the first point, run in the driver, "
+                         "included).")
+        if overhead:
+            lines.append(f"- Ray: start-up {overhead['startup_seconds']:.1f} s; {overhead['ms_per_task']:.2f} ms per "
+                         f"empty task ({overhead['tasks']:,} tasks).")
+        lines.append("")
+        for name in sweep:
             lines.append(f"- `{name}`: {CASES[name][1].__doc__}")
         lines.append("")
     text = "\n".join(lines)

@@ -518,6 +518,88 @@ def cost(file: Annotated[Path, typer.Argument(help="Scenario YAML (a `cost:` buy
 
 
 @app.command()
+@user_errors
+def sweep(spec_file: Annotated[Path, typer.Argument(help="Sweep spec YAML (base scenario, parameters, engine, outputs).")],
+          address: Annotated[str | None, typer.Option(help="Join a running Ray cluster: 'auto' or ray://host:port (default: start a local Ray).")] = None,
+          workers: Annotated[int | None, typer.Option(min=1, max=1024, help="CPUs for the local Ray instance (default: all).")] = None,
+          local: Annotated[bool, typer.Option("--local", help="Run in this process, point after point, without Ray.")] = False,
+          json_out: JsonOption = False, store_path: StoreOption = None, data_dir: DataOption = None) -> None:
+    """Sweep: run an engine over many points of varied inputs (grid, Latin hypercube or Sobol'), on Ray;
+    results stream into the store, and running the same spec again resumes where it stopped."""
+    from drawdown.sweep import load_spec, run_sweep
+
+    spec = load_spec(spec_file)
+    data = load_dataset(data_dir)
+    store = Store(store_path)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=json_out) as progress:
+        task = progress.add_task(f"sweep {spec.model.name}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, total=total)
+            progress.advance(task, done)
+
+        summary = run_sweep(spec, data, store, address=address, workers=workers, local=local,
+                            data_dir=str(data_dir) if data_dir else None, progress=advance)
+    if json_out:
+        _print_json(summary)
+        return
+    out.print(f"[bold]{summary['sweep_id']}[/]: {summary['points']} points ({summary['method']}, "
+              f"{summary['engine']}), {summary['ran_now']} run now ({summary['mode']}), "
+              f"{summary['resumed_from']} already stored; {summary['seconds']:.1f} s", highlight=False)
+    table = Table(title="outputs over the points", title_justify="left", box=None, pad_edge=False)
+    for name in ("output", "p10", "p50", "p90", "missing"):
+        table.add_column(name, justify="left" if name == "output" else "right")
+    for path, o in summary["outputs"].items():
+        table.add_row(path, *("–" if o[k] is None else f"{o[k]:g}" for k in ("p10", "p50", "p90")), str(o["missing"]))
+    out.print(table)
+    out.print(f"next: drawdown sensitivity {summary['sweep_id']}", highlight=False)
+
+
+@app.command()
+@user_errors
+def sensitivity(run_id: Annotated[str, typer.Argument(help="Sweep run id (drawdown runs list).")],
+                json_out: JsonOption = False, store_path: StoreOption = None) -> None:
+    """Sensitivity: which inputs of a sweep drive each output (Sobol' indices, or rank correlations), with a
+    tornado and a sentence per output."""
+    from drawdown.runner import run_sensitivity
+
+    document = run_sensitivity(Store(store_path), run_id)
+    if json_out:
+        _print_json(document)
+        return
+    out.print("S1, ST: first- and total-order Sobol' indices; rho: rank correlation; low → high: mean output over "
+              "the lowest and highest fifth of the input's range", highlight=False)
+    for output, entry in document["outputs"].items():
+        out.print(f"[bold]{entry['text']}[/]", highlight=False)
+        table = Table(box=None, pad_edge=False)
+        table.add_column("input", overflow="fold")
+        for name in ("S1", "ST", "rho"):
+            table.add_column(name, justify="right", no_wrap=True, min_width=5)
+        table.add_column("low → high", justify="right", no_wrap=True, min_width=13)
+        table.add_column("swing", no_wrap=True, min_width=12)
+        for p in entry["ranking"]:
+            item = entry["inputs"][p]
+            t = item.get("tornado")
+            table.add_row(p, _num(item.get("first_order")), _num(item.get("total_order")), _num(item.get("spearman")),
+                          "" if not t else f"{t['output_at_low']:.3g} → {t['output_at_high']:.3g}",
+                          "" if not t else _bar(t, entry))
+        out.print(table)
+
+
+def _num(value: Any) -> str:
+    return "" if value is None else f"{value:+.2f}"
+
+
+def _bar(tornado: dict[str, float], entry: dict[str, Any]) -> str:
+    """A text tornado bar: its length is the output's swing across the input's range, relative to the largest."""
+    swings = [abs(i["tornado"]["output_at_high"] - i["tornado"]["output_at_low"]) for i in entry["inputs"].values()
+              if i.get("tornado")]
+    swing = abs(tornado["output_at_high"] - tornado["output_at_low"])
+    return "█" * max(1, round(12 * swing / max(swings))) if swings and max(swings) > 0 else ""
+
+
+@app.command()
 def schema(markdown: Annotated[bool, typer.Option("--markdown", help="Print the language reference as Markdown instead.")] = False) -> None:
     """Print the JSON Schema of the scenario language (or its Markdown reference)."""
     if markdown:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from drawdown import __version__
-from drawdown.campaign import ratio_trajectories, required_defenders, resolve_backend, simulate
+from drawdown.campaign import Coefficient, ratio_trajectories, required_defenders, resolve_backend, simulate
 from drawdown.campaign.forces import coefficients, theatre_forces
 from drawdown.errors import DrawdownError, Location, ScenarioError, did_you_mean
 from drawdown.data import Dataset
@@ -84,6 +84,10 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
         warning = float(timeline.parameters.get(f"campaign.{contingency.theatre}.warning_days", 7))
     reinforcements = _reinforcements(scenario, data, contingency, warning, forces.axes)
     coefs = coefficients(data)
+    for path, value in timeline.parameters.items():  # `set: {path: campaign.coefficient.NAME}` fixes one
+        if path.startswith("campaign.coefficient."):
+            name = path.removeprefix("campaign.coefficient.")
+            coefs[name] = Coefficient(name, "fixed", float(value), float(value), "scenario set")
     try:
         backend = resolve_backend(backend)
     except ValueError as exc:
@@ -332,3 +336,26 @@ def _european_additions(timeline: Any, data: Dataset) -> tuple[pd.DataFrame, lis
                              "units": step / strength[unit_type]})
     frame = pd.DataFrame(rows, columns=["nation", "unit_type", "year", "units"])
     return frame.groupby(["nation", "unit_type", "year"], as_index=False)["units"].sum(), unpriced
+
+
+def run_sensitivity(store: Store, run_id: str) -> dict[str, Any]:
+    """Sensitivity of a stored sweep: which inputs drive each output."""
+    from drawdown.sweep import sensitivity
+
+    from ruamel.yaml import YAML
+
+    from drawdown.sweep.spec import SweepModel
+
+    run = store.get_run(run_id)
+    if run.get("engine") != "sweep":
+        raise DrawdownError.single(f"run {run['run_id']} is a {run.get('engine')} run, not a sweep",
+                                   suggestion="pass a sweep's run id (drawdown runs list)")
+    spec = SweepModel.model_validate(YAML(typ="safe").load(run["scenario_text"]))  # the spec as it was run
+    points = store.sweep_points(run["run_id"])
+    if points.empty:
+        raise DrawdownError.single(f"sweep {run['run_id']} has no points stored yet",
+                                   suggestion="run (or resume) it with drawdown sweep SPEC")
+    n = int((points["block"] == "A").sum()) if spec.method == "sobol" else None
+    document = sensitivity(points, spec.method, [p.path for p in spec.parameters], list(spec.outputs), n=n)
+    document.update({"sweep_id": run["run_id"], "points": int(len(points)), "complete": run.get("status") == "complete"})
+    return document

@@ -489,6 +489,15 @@ class _Compiler:
                 self.error(pa, f"'{a.path}' takes a number {'> 0' if positive else '>= 0'}, got {a.value!r}",
                            ("value",))
             return
+        if a.path.startswith("campaign.coefficient."):  # fix one campaign coefficient (campaign_coefficients)
+            names = set(self.data.tables["campaign_coefficients"]["name"])
+            name = a.path.removeprefix("campaign.coefficient.")
+            if name not in names:
+                self.error(pa, f"unknown campaign coefficient '{name}'", ("path",),
+                           did_you_mean(name, sorted(names)) or "see `drawdown data show campaign_coefficients`")
+            elif isinstance(a.value, bool) or not isinstance(a.value, (int, float)) or a.value < 0:
+                self.error(pa, f"'{a.path}' takes a number >= 0, got {a.value!r}", ("value",))
+            return
         table = self.data.parameters.set_index("path")
         if a.path not in table.index:
             self.error(pa, f"unknown parameter '{a.path}'", ("path",),

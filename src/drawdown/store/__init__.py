@@ -63,13 +63,17 @@ CREATE TABLE IF NOT EXISTS withdrawals (
     category VARCHAR, country VARCHAR, site VARCHAR, personnel BIGINT, power DOUBLE, power_unit VARCHAR,
     reason VARCHAR, action_line INTEGER
 );
+CREATE TABLE IF NOT EXISTS sweep_points (
+    run_id VARCHAR, point INTEGER, block VARCHAR, parameters JSON, outputs JSON, seconds DOUBLE,
+    finished_at TIMESTAMP, PRIMARY KEY (run_id, point)
+);
 CREATE TABLE IF NOT EXISTS events (
     run_id VARCHAR, phase INTEGER, date DATE, action_index INTEGER, kind VARCHAR, line INTEGER,
     description VARCHAR, personnel BIGINT
 );
 """
 
-RESULT_TABLES = ("posture", "withdrawals", "events", "run_summary")
+RESULT_TABLES = ("posture", "withdrawals", "events", "run_summary", "sweep_points")
 
 
 def default_store_path() -> Path:
@@ -212,6 +216,56 @@ class Store:
                 con.execute("ROLLBACK")
                 raise
 
+    # ---- sweeps --------------------------------------------------------------------------------
+    def begin_sweep(self, sweep_id: str, *, name: str, spec_path: str, spec_text: str, spec_sha256: str,
+                    data_version: str, code_version: str, seed: int, parameters: dict[str, Any]) -> set[int]:
+        """Start or resume a sweep (its run id is derived from its spec): returns the points already stored."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            row = con.execute("SELECT status FROM runs WHERE run_id = ?", [sweep_id]).fetchone()
+            if row is None:
+                con.execute(
+                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, 'sweep', ?, ?, ?, NULL, 'running', NULL, ?, ?)",
+                    [sweep_id, name, spec_path, spec_text, spec_sha256, data_version, code_version, seed,
+                     json.dumps(parameters, default=str), _now(), os.getpid(), _process_token()])
+            else:
+                con.execute("UPDATE runs SET status = 'running', pid = ?, host = ?, finished_at = NULL WHERE run_id = ?",
+                            [os.getpid(), _process_token(), sweep_id])
+                con.execute("DELETE FROM run_summary WHERE run_id = ?", [sweep_id])
+            done = {r[0] for r in con.execute("SELECT point FROM sweep_points WHERE run_id = ?", [sweep_id]).fetchall()}
+            con.execute("COMMIT")
+        return done
+
+    def add_sweep_points(self, sweep_id: str, results: list[dict[str, Any]]) -> None:
+        """Store finished points in one transaction; a point already stored is kept, never duplicated."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for r in results:
+                    con.execute("INSERT INTO sweep_points VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                [sweep_id, int(r["point"]), r.get("block"), json.dumps(r["parameters"], default=str),
+                                 json.dumps(r["outputs"], default=str), float(r["seconds"]), _now()])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def sweep_points(self, sweep_id: str) -> pd.DataFrame:
+        with self.connect(read_only=True) as con:
+            frame = con.execute("SELECT point, block, parameters, outputs, seconds FROM sweep_points "
+                                "WHERE run_id = ? ORDER BY point", [sweep_id]).df()
+        frame["parameters"] = [json.loads(x) for x in frame["parameters"]]
+        frame["outputs"] = [json.loads(x) for x in frame["outputs"]]
+        return frame
+
+    def complete_sweep(self, sweep_id: str, summary: dict[str, Any]) -> None:
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            con.execute("DELETE FROM run_summary WHERE run_id = ?", [sweep_id])
+            con.execute("INSERT INTO run_summary VALUES (?, ?)", [sweep_id, json.dumps(summary, default=str)])
+            con.execute("UPDATE runs SET status = 'complete', finished_at = ? WHERE run_id = ?", [_now(), sweep_id])
+            con.execute("COMMIT")
+
     def fail_run(self, run_id: str, error: str) -> None:
         with self.connect() as con:
             con.execute("UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE run_id = ?",
@@ -240,6 +294,9 @@ class Store:
                 matches = [i for i in ids if i.startswith(run_id)]
                 if len(matches) == 1:
                     return self.get_run(matches[0])
+                if len(matches) > 1:
+                    raise StoreError.single(f"run id '{run_id}' matches {len(matches)} runs", Location(str(self.path)),
+                                            suggestion="give more characters: " + ", ".join(sorted(matches)[:5]))
                 from drawdown.errors import did_you_mean
 
                 raise StoreError.single(f"no run '{run_id}' in the store", Location(str(self.path)),
