@@ -19,13 +19,20 @@ def draws(coefficients: dict[str, Coefficient], rng: np.random.Generator, sample
     return {name: c.sample(rng, samples) for name, c in sorted(coefficients.items())}
 
 
-def one_sample(axes: list[Axis], drawn: dict[str, float], theta: float, hours: int) -> list[float]:
+def one_sample(axes: list[Axis], drawn: dict[str, float], theta: float, hours: int, aircraft: float = 0.0) -> list[float]:
     """Hours until each axis's objective falls (inf if it holds) for one sample's coefficients."""
     v_max = drawn["march_speed_kmh"] * drawn["movement_efficiency"]
     k = drawn["advance_steepness"]
     l_d, l_a = drawn["defender_loss_per_day"] / 24, drawn["attacker_loss_per_day"] / 24
     cap_d, cap_a = drawn["defender_loss_cap"] / 24, drawn["attacker_loss_cap"] / 24
-    air = drawn["air_attrition_per_day"] / 24
+    # NATO air sorties: battalion-equivalents destroyed per hour across the theatre, before and after the
+    # adversary's air defences are suppressed
+    sorties = (aircraft + drawn["air_allied_aircraft"]) * drawn["air_sorties_per_aircraft_day"]
+    kills = sorties * drawn["air_ground_attack_share"] * drawn["air_kills_per_sortie"] / drawn["air_vehicles_per_bn_eq"]
+    air_before = kills * (1.0 - drawn["air_effect_lost_before_sead"]) / 24
+    air_after = kills * (1.0 - drawn["air_effect_lost_after_sead"]) / 24
+    sead_hours = drawn["air_sead_days"] * 24
+    total_attack = sum(a.attackers_bn_eq for a in axes)
     bp_a, bp_d = drawn.get("attacker_breakpoint_loss", 2.0), drawn.get("defender_breakpoint_loss", 2.0)
     mixed = drawn.get("terrain_defence_mixed", 1.0)
 
@@ -57,7 +64,9 @@ def one_sample(axes: list[Axis], drawn: dict[str, float], theta: float, hours: i
                 reached = float(hour)
                 break
             defenders *= 1.0 - min(l_d * rho, cap_d)
-            attackers *= 1.0 - (min(l_a / max(rho, 1e-9), cap_a) + air)
+            share = axis.attackers_bn_eq / total_attack
+            air = (air_before if hour <= sead_hours else air_after) * share
+            attackers = max(attackers * (1.0 - min(l_a / max(rho, 1e-9), cap_a)) - air, 0.0)
             if not broken and 1.0 - defenders / received >= bp_d:
                 broken, defenders = True, min(defenders, DEFENDER_FLOOR)
             if 1.0 - attackers / a0 >= bp_a:
@@ -67,11 +76,12 @@ def one_sample(axes: list[Axis], drawn: dict[str, float], theta: float, hours: i
 
 
 def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.random.Generator, *, samples: int,
-             days: int, warning_days: float) -> np.ndarray:
+             days: int, warning_days: float, aircraft: float = 0.0) -> np.ndarray:
     """(samples, axes) hours to each objective; one chunk only, so draws match the engine for samples <= chunk."""
     theta = posture_ratio(warning_days, coefficients)
     drawn = draws(coefficients, rng, samples)
     out = np.empty((samples, len(axes)))
     for s in range(samples):
-        out[s] = one_sample(axes, {name: float(values[s]) for name, values in drawn.items()}, theta, days * 24)
+        out[s] = one_sample(axes, {name: float(values[s]) for name, values in drawn.items()}, theta, days * 24,
+                            aircraft)
     return out

@@ -95,10 +95,11 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
     days = days or contingency.days
     result = simulate(forces.axes, coefs, np.random.default_rng(seed), samples=samples, days=days,
                       warning_days=warning, progress=progress, theatre=contingency.theatre, seed=seed,
-                      backend=backend, arrivals=reinforcements["arrivals"])
+                      backend=backend, arrivals=reinforcements["arrivals"], aircraft=forces.aircraft)
     # force-ratio trajectories from a second, smaller run with the same seed (daily ratios need memory per sample)
     traced = simulate(forces.axes, coefs, np.random.default_rng(seed), samples=min(samples, TRAJECTORY_SAMPLES),
-                      days=days, warning_days=warning, arrivals=reinforcements["arrivals"], record_daily=True)
+                      days=days, warning_days=warning, arrivals=reinforcements["arrivals"], record_daily=True,
+                      aircraft=forces.aircraft)
     document: dict[str, Any] = {
         "scenario": scenario.name, "theatre": contingency.theatre, "samples": samples, "seed": seed,
         "date": contingency.date.isoformat(), "days": days, "warning_days": warning,
@@ -106,6 +107,7 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
         "defender_units": forces.defender_units,
         "defenders_bn_eq_by_country": forces.defenders_by_country,
         "attacker_units": forces.attacker_units, "attacker_bn_eq": forces.attacker_bn_eq,
+        "us_aircraft": round(forces.aircraft, 1),
         "axes": [{"id": a.id, "objective": a.objective, "length_km": a.length_km,
                   "defenders_bn_eq": round(a.defenders_bn_eq, 3), "attackers_bn_eq": round(a.attackers_bn_eq, 3)}
                  for a in forces.axes],
@@ -123,7 +125,8 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
         units = required_defenders(forces.axes, coefs, seed, hold_days=float(require["hold_days"]),
                                    probability=float(require["probability"]),
                                    unit_power=float(types.at[unit_type, "power"]), samples=min(samples, 4000),
-                                   warning_days=warning, backend=backend, arrivals=reinforcements["arrivals"])
+                                   warning_days=warning, backend=backend, arrivals=reinforcements["arrivals"],
+                                   aircraft=forces.aircraft)
         document["requirement"] = {**require, "additional_units": units,
                                    "additional_bn_eq": None if units is None else units * float(types.at[unit_type, "power"])}
     if store is not None:

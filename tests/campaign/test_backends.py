@@ -16,9 +16,10 @@ from .test_campaign import BASE
 numba_missing = pytest.mark.skipif(resolve_backend("auto") != "numba", reason="numba not installed")
 
 
-def both(data, axes, seed, samples=500, warning=7.0, days=14, arrivals=None):
+def both(data, axes, seed, samples=500, warning=7.0, days=14, arrivals=None, aircraft=300.0):
     return [simulate(axes, coefficients(data), np.random.default_rng(seed), samples=samples, days=days,
-                     warning_days=warning, backend=b, chunk=200, arrivals=arrivals) for b in ("numpy", "numba")]
+                     warning_days=warning, backend=b, chunk=200, arrivals=arrivals, aircraft=aircraft)
+            for b in ("numpy", "numba")]
 
 
 @numba_missing
@@ -60,10 +61,12 @@ def test_per_sample_baseline_is_the_same_model(data):
     axes = [Axis(a.id, a.objective, a.length_km, a.defenders_bn_eq, a.attackers_bn_eq,
                  ((a.length_km * 0.3, "forest"), (a.length_km * 0.7, "mixed"))) for a in BASE]
     axes += [Axis("held", "Held", 300, 40.0, 5.0, ((150.0, "urban"), (150.0, "river")))]
-    engine = simulate(axes, coefficients(data), np.random.default_rng(2), samples=200, days=7, warning_days=3,
-                      backend="numpy")
-    slow = baseline.simulate(axes, coefficients(data), np.random.default_rng(2), samples=200, days=7, warning_days=3)
-    assert np.array_equal(engine.time_to_objective, slow)
+    for aircraft in (0.0, 3000.0):  # air sorties off, and strong enough to matter
+        engine = simulate(axes, coefficients(data), np.random.default_rng(2), samples=200, days=7, warning_days=3,
+                          backend="numpy", aircraft=aircraft)
+        slow = baseline.simulate(axes, coefficients(data), np.random.default_rng(2), samples=200, days=7,
+                                 warning_days=3, aircraft=aircraft)
+        assert np.array_equal(engine.time_to_objective, slow)
     assert np.isfinite(slow[:, 0]).any() and np.isinf(slow[:, 2]).all()
 
 

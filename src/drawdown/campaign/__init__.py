@@ -10,7 +10,8 @@ Per sample and axis, hour by hour:
 * normalised force ratio  rho = A / (D * theta), theta the force ratio a defence of this posture withstands
   (planning ratios: 2.5 hasty, 3 prepared, interpolated by warning days);
 * advance  v = v_max / (1 + rho^-k), v_max = march speed * movement efficiency;
-* attrition (per hour) defender  D *= 1 - min(l_D * rho, cap_D) / 24, attacker A *= 1 - (min(l_A / rho, cap_A) + air) / 24.
+* attrition (per hour) defender  D *= 1 - min(l_D * rho, cap_D) / 24, attacker A = A (1 - min(l_A / rho, cap_A) / 24) - air(t)
+  (battalion-equivalents destroyed by NATO air sorties this hour on this axis, see ``air_rates``).
 
 Everything is vectorised over samples with NumPy and processed in chunks to bound memory. Backends: ``numpy``
 (the reference, always available) and ``numba`` (compiled, one sample per thread, same draws, results equal to
@@ -153,6 +154,22 @@ def posture_ratio(warning_days: float, coefficients: dict[str, Coefficient]) -> 
     return hasty + (prepared - hasty) * min(1.0, max(warning_days, 0.0) / days)
 
 
+def air_rates(draw: dict[str, np.ndarray], aircraft: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NATO air power as sorties, per sample: battalion-equivalents of the attacking force destroyed per hour
+    across the theatre while the adversary's air defences are intact, and after they are suppressed, and the
+    hour suppression ends.
+
+    ``kills/hour = N * s * g * k * (1 - r) / (V * 24)``: N aircraft (``aircraft`` from the posture plus the drawn
+    allied ones), s sorties per aircraft a day, g the share flown against ground forces, k armoured vehicles
+    destroyed per such sortie, V vehicles per battalion-equivalent, r the share of the effect lost to air
+    defence (before / after suppression, which takes ``air_sead_days``)."""
+    n = (aircraft + draw["air_allied_aircraft"]) * draw["air_sorties_per_aircraft_day"]
+    kills = n * draw["air_ground_attack_share"] * draw["air_kills_per_sortie"] / draw["air_vehicles_per_bn_eq"] / 24
+    before = kills * (1.0 - draw["air_effect_lost_before_sead"])
+    after = kills * (1.0 - draw["air_effect_lost_after_sead"])
+    return before, after, draw["air_sead_days"] * 24
+
+
 def resolve_backend(backend: str) -> str:
     """The backend ``simulate`` will use: ``auto`` means Numba if it can be imported, else NumPy."""
     if backend not in BACKENDS:
@@ -172,13 +189,15 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
              samples: int, days: int = 28, warning_days: float = 7.0, chunk: int = 20_000,
              progress: Callable[[int], None] | None = None, theatre: str = "", seed: int = 0,
              backend: str = "auto", arrivals: list[Arrival] | None = None,
-             record_daily: bool = False) -> CampaignResult:
+             record_daily: bool = False, aircraft: float = 0.0) -> CampaignResult:
     """Run ``samples`` Monte Carlo draws of the campaign along ``axes`` for ``days`` days (hourly steps).
 
     ``arrivals``: reinforcements joining an axis at a given hour (at hour 0 they are there from the start);
     an axis whose objective has fallen takes no more. ``record_daily`` (NumPy backend) keeps each sample's
     normalised force ratio at the end of every day (NaN once the objective has fallen) in
-    ``extra["daily_ratio"]`` (samples, days + 1, axes)."""
+    ``extra["daily_ratio"]`` (samples, days + 1, axes). ``aircraft``: NATO combat aircraft the posture
+    commits to the theatre (the US ones in Europe); the allied ones are a drawn coefficient (see
+    :func:`air_rates`)."""
     backend = "numpy" if record_daily else resolve_backend(backend)
     hours = days * 24
     n_axes = len(axes)
@@ -186,6 +205,7 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
     incoming = arrival_table(arrivals or [], n_axes, hours)
     d0 = np.maximum(np.array([a.defenders_bn_eq for a in axes]) + incoming[0], DEFENDER_FLOOR)
     a0 = np.array([a.attackers_bn_eq for a in axes], dtype=float)
+    air_w = a0 / a0.sum() if a0.sum() > 0 else np.zeros(n_axes)  # air strikes follow the weight of the attack
     theta = posture_ratio(warning_days, coefficients)
     late = incoming.any(axis=1)
     seg_ends, seg_cls = _segment_tables(axes)
@@ -203,7 +223,7 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
         k = draw["advance_steepness"]
         l_d, l_a = draw["defender_loss_per_day"] / 24, draw["attacker_loss_per_day"] / 24
         cap_d, cap_a = draw["defender_loss_cap"] / 24, draw["attacker_loss_cap"] / 24
-        air = draw["air_attrition_per_day"] / 24
+        air_before, air_after, sead_hours = air_rates(draw, aircraft)
         bp_a = draw["attacker_breakpoint_loss"] if "attacker_breakpoint_loss" in draw else np.full((n, 1), 2.0)
         bp_d = draw["defender_breakpoint_loss"] if "defender_breakpoint_loss" in draw else np.full((n, 1), 2.0)
         adv, dfn = _terrain_draws(draw, "advance", n), _terrain_draws(draw, "defence", n)
@@ -215,8 +235,8 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
             from drawdown.campaign import kernels
 
             kernels.run_chunk(length, d0, a0, float(theta), *(np.ascontiguousarray(x[:, 0]) for x in
-                              (v_max, k, l_d, l_a, cap_d, cap_a, air, bp_a, bp_d)), hours, incoming,
-                              seg_ends, seg_cls, adv, dfn,
+                              (v_max, k, l_d, l_a, cap_d, cap_a, air_before, air_after, sead_hours, bp_a, bp_d)),
+                              air_w, hours, incoming, seg_ends, seg_cls, adv, dfn,
                               out_time[sl], out_ratio[sl], out_dloss[sl], out_aloss[sl])
             done += n
             if progress:
@@ -256,7 +276,9 @@ def simulate(axes: list[Axis], coefficients: dict[str, Coefficient], rng: np.ran
             newly = fighting & (position >= length)
             reached[newly] = hour
             defenders *= np.where(fighting, 1.0 - np.minimum(l_d * rho, cap_d), 1.0)
-            attackers *= np.where(fighting, 1.0 - (np.minimum(l_a / np.maximum(rho, 1e-9), cap_a) + air), 1.0)
+            air_now = np.where(hour <= sead_hours, air_before, air_after) * air_w  # bn_eq this hour, per axis
+            attackers = np.where(fighting, np.maximum(
+                attackers * (1.0 - np.minimum(l_a / np.maximum(rho, 1e-9), cap_a)) - air_now, 0.0), attackers)
             # breakpoints: a defence that has lost its breakpoint share gives way (a remnant delays); an attack
             # that has lost its breakpoint share breaks off and the objective holds
             collapse = fighting & ~newly & ~broken & (1.0 - defenders / received >= bp_d)
@@ -332,7 +354,7 @@ def holds(result: CampaignResult, hold_days: float) -> np.ndarray:
 def required_defenders(axes: list[Axis], coefficients: dict[str, Coefficient], seed: int, *, hold_days: float,
                        probability: float, unit_power: float, samples: int, warning_days: float,
                        max_units: int = 400, backend: str = "auto",
-                       arrivals: list[Arrival] | None = None) -> int | None:
+                       arrivals: list[Arrival] | None = None, aircraft: float = 0.0) -> int | None:
     """Smallest number of extra units (each ``unit_power`` bn_eq, spread over the axes in proportion to the
     attack on them) that holds every objective for ``hold_days`` with ``probability``.
 
@@ -346,7 +368,7 @@ def required_defenders(axes: list[Axis], coefficients: dict[str, Coefficient], s
         reinforced = [Axis(a.id, a.objective, a.length_km, a.defenders_bn_eq + units * unit_power * w,
                            a.attackers_bn_eq) for a, w in zip(axes, weights)]
         result = simulate(reinforced, coefficients, np.random.default_rng(seed), samples=samples, days=days,
-                          warning_days=warning_days, backend=backend, arrivals=arrivals)
+                          warning_days=warning_days, backend=backend, arrivals=arrivals, aircraft=aircraft)
         return float(np.mean(holds(result, hold_days))) >= probability
 
     if ok(0):

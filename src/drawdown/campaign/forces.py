@@ -26,6 +26,7 @@ class TheatreForces:
     attacker_bn_eq: float
     attacker_units: float
     defender_units: list[dict[str, object]]
+    aircraft: float = 0.0  # US combat aircraft in Europe committed (the allied ones are a drawn coefficient)
 
 
 def coefficients(data: Dataset) -> dict[str, Coefficient]:
@@ -105,8 +106,30 @@ def theatre_forces(data: Dataset, contingency: Contingency, posture: pd.DataFram
         defenders = sum(by_country.get(c, 0.0) * share(c, row.id) for c in str(row.defended_by).split(";"))
         axes.append(Axis(row.id, row.objective, float(row.length_km), defenders, attack[row.id],
                          segments.get(row.id, ())))
+    aircraft = (float(contingency.us_aircraft) if contingency.us_aircraft is not None
+                else us_aircraft(data, posture, contingency.date))
     return TheatreForces(contingency.theatre, contingency.date, axes, by_country, sum(by_owner.values()),
-                         float(ground["count"].sum()) * presence, units)
+                         float(ground["count"].sum()) * presence, units, aircraft)
+
+
+#: Combat aircraft per fighter squadron (assumption_unitcost_equipment_sets).
+AIRCRAFT_PER_SQUADRON = 24
+
+
+def us_aircraft(data: Dataset, posture: pd.DataFrame | None, date: dt.date) -> float:
+    """US combat aircraft in Europe: 24 per fighter-squadron equivalent, from the posture on the attack date
+    (or, where the scenario replaces the defenders, from the force tables on that date). Aircraft fly from
+    anywhere in Europe to a Baltic fight, so the whole of Europe counts."""
+    if posture is not None:
+        rows = posture[(posture["owner"] == "USA") & (posture["power_unit"] == "fighter_sqn_eq")]
+        return AIRCRAFT_PER_SQUADRON * float(rows["power"].sum())
+    types = data.unit_types.set_index("id")
+    forces = data.forces_on(date)
+    rows = forces[(forces["owner"] == "USA") & forces["unit_type"].map(
+        lambda t: t in types.index and types.at[t, "power_unit"] == "fighter_sqn_eq")]
+    squadrons = sum(float(r.personnel) / float(types.at[r.unit_type, "personnel"]) * float(types.at[r.unit_type, "power"])
+                    for r in rows.itertuples())
+    return AIRCRAFT_PER_SQUADRON * squadrons
 
 
 def _national(data: Dataset, countries: list[str], date: dt.date) -> list[dict[str, object]]:

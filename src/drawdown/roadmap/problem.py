@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from drawdown.campaign import required_defenders
-from drawdown.campaign.forces import ADVERSARIES, _national, coefficients, theatre_forces
+from drawdown.campaign.forces import ADVERSARIES, _national, coefficients, theatre_forces, us_aircraft
 from drawdown.cost import CostBook, gdp_base
 from drawdown.data import Dataset
 from drawdown.errors import ScenarioError
@@ -116,7 +116,8 @@ def theatre_countries(data: Dataset, theatre: str) -> list[str]:
 
 
 def requirement(data: Dataset, theatre: str, date: dt.date, *, hold_days: float, probability: float,
-                warning_days: float, seed: int, samples: int, backend: str = "auto") -> float | None:
+                warning_days: float, seed: int, samples: int, backend: str = "auto",
+                aircraft: float = 0.0) -> float | None:
     """Defender battalion-equivalents, arrayed in proportion to the attack, that hold every objective of
     ``theatre`` for ``hold_days`` with ``probability`` against the adversary order of battle of ``date``
     (the campaign engine's requirement search from zero defenders). None if no attack is possible then."""
@@ -127,7 +128,7 @@ def requirement(data: Dataset, theatre: str, date: dt.date, *, hold_days: float,
     empty = [type(a)(a.id, a.objective, a.length_km, 0.0, a.attackers_bn_eq, a.segments) for a in forces.axes]
     units = required_defenders(empty, coefficients(data), seed, hold_days=hold_days, probability=probability,
                                unit_power=REQUIREMENT_STEP, samples=samples, warning_days=warning_days,
-                               max_units=2000, backend=backend)
+                               max_units=2000, backend=backend, aircraft=aircraft)
     return float("inf") if units is None else units * REQUIREMENT_STEP
 
 
@@ -234,11 +235,14 @@ def build_problem(scenario: Any, data: Dataset, timeline: Any, *, seed: int = 0,
             national = sum(float(u["bn_eq"]) for u in _national(data, where, date))
             baseline.at[t, k] = float(posture["power"].sum()) + national
             state = data.adversary_on(date, t)
-            key = (t, tuple(sorted(map(tuple, state.astype(str).to_numpy().tolist()))))
+            # US air in Europe on that date, as the scenario's timeline has it (the decided elements at their
+            # scenario timing: an approximation the optimiser does not revisit)
+            aircraft = round(us_aircraft(data, holdings[holdings["phase"] == k], date), 1)
+            key = (t, aircraft, tuple(sorted(map(tuple, state.astype(str).to_numpy().tolist()))))
             if key not in cache:
                 cache[key] = requirement(data, t, date, hold_days=settings["hold_days"],
                                          probability=settings["probability"], warning_days=warning, seed=seed,
-                                         samples=samples, backend=backend)
+                                         samples=samples, backend=backend, aircraft=aircraft)
             value = cache[key]
             required.at[t, k] = 0.0 if value is None else value
     decided = member.T.dot(frame["bn_eq"]) if ids else pd.Series(0.0, index=theatres)

@@ -295,6 +295,8 @@ class Contingency(_Strict):
         default_factory=list, description="Units arriving during the campaign: [{who, unit_type, count, to, day}]")
     alerted_forces: bool = Field(
         False, description="Order the scenario's alerted forces bound for the theatre when warning is given; the movement engine says when each is ready")
+    us_aircraft: Annotated[float, Field(ge=0, le=5000)] | None = Field(
+        None, description="US combat aircraft committed to the fight (default: 24 per US fighter squadron in Europe in the posture)")
     attacker_presence: Annotated[float, Field(ge=0, le=2)] = Field(
         1.0, description="Share of the adversary's nominal order of battle actually available")
     attacker_date: Date | None = Field(None, description="Date of the adversary order of battle (default: date)")
