@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from typer.core import TyperGroup
@@ -69,7 +70,7 @@ def user_errors(func: F) -> F:
             return func(*args, **kwargs)
         except DrawdownError as exc:
             for problem in exc.problems:
-                err.print(f"[bold red]error[/]: {problem}", markup=True, highlight=False)
+                err.print(f"[bold red]error[/]: {escape(str(problem))}", markup=True, highlight=False)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -570,6 +571,9 @@ def sensitivity(run_id: Annotated[str, typer.Argument(help="Sweep run id (drawdo
         return
     out.print("S1, ST: first- and total-order Sobol' indices; rho: rank correlation; low → high: mean output over "
               "the lowest and highest fifth of the input's range", highlight=False)
+    if not document["complete"]:
+        out.print(f"[yellow]the sweep is not complete ({document['points']} points stored): resume it with "
+                  "drawdown sweep SPEC[/]", highlight=False)
     for output, entry in document["outputs"].items():
         out.print(f"[bold]{entry['text']}[/]", highlight=False)
         table = Table(box=None, pad_edge=False)
@@ -647,11 +651,15 @@ def runs_show(run_id: str, store_path: StoreOption = None, json_out: JsonOption 
                 "seed", "started_at", "finished_at", "error"):
         if record.get(key) is not None and not (isinstance(record.get(key), float) and pd.isna(record[key])):
             out.print(f"[bold]{key}[/]: {record[key]}", highlight=False)
+    out.print(f"[bold]engine[/]: {record.get('engine')}", highlight=False)
     document = record.get("document")
-    if document:
+    if document and document.get("phases") and "us_troops_total" in document["phases"][0]:
         first, last = document["phases"][0], document["phases"][-1]
         out.print(f"US troops: {first['us_troops_total']:,} on {first['date']} → {last['us_troops_total']:,} on "
                   f"{last['date']}", highlight=False)
+    elif document:
+        keys = ", ".join(sorted(document)[:12])
+        out.print(f"summary fields: {keys} (see --json)", highlight=False)
 
 
 @runs_app.command("export")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from drawdown import __version__
-from drawdown.campaign import Coefficient, ratio_trajectories, required_defenders, resolve_backend, simulate
+from drawdown.campaign import ratio_trajectories, required_defenders, resolve_backend, simulate
 from drawdown.campaign.forces import coefficients, theatre_forces
 from drawdown.errors import DrawdownError, Location, ScenarioError, did_you_mean
 from drawdown.data import Dataset
@@ -83,11 +83,7 @@ def run_campaign(scenario: Scenario, data: Dataset, *, samples: int = 10_000, se
     if warning is None:
         warning = float(timeline.parameters.get(f"campaign.{contingency.theatre}.warning_days", 7))
     reinforcements = _reinforcements(scenario, data, contingency, warning, forces.axes)
-    coefs = coefficients(data)
-    for path, value in timeline.parameters.items():  # `set: {path: campaign.coefficient.NAME}` fixes one
-        if path.startswith("campaign.coefficient."):
-            name = path.removeprefix("campaign.coefficient.")
-            coefs[name] = Coefficient(name, "fixed", float(value), float(value), "scenario set")
+    coefs = coefficients(data, timeline.parameters)
     try:
         backend = resolve_backend(backend)
     except ValueError as exc:

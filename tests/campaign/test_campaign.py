@@ -6,6 +6,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -328,3 +329,23 @@ def test_air_power_as_sorties_never_hurts_and_matters_only_in_numbers(data):
     assert np.median(hours[1]) - np.median(hours[0]) < 6  # intact air defences blunt it in a two-day fight
     free = run(1500.0, sead=0.0)
     assert free.attacker_losses.mean() > many.attacker_losses.mean() > none.attacker_losses.mean()
+
+
+def test_a_scenario_can_fix_a_campaign_coefficient(data, tmp_path):
+    from drawdown.errors import ScenarioError
+    from drawdown.runner import run_campaign
+    from drawdown.scenario import load_scenario
+
+    text = Path("scenarios/rand-2016-baltic.yaml").read_text()
+    fast, slow = tmp_path / "fast.yaml", tmp_path / "slow.yaml"
+    assert "actions: []" in text
+    fast.write_text(text.replace("actions: []", "actions:\n  - set: {path: campaign.coefficient.movement_efficiency, "
+                                                "value: 0.45}"))
+    slow.write_text(fast.read_text().replace("value: 0.45", "value: 0.2"))
+    quick = run_campaign(load_scenario(fast), data, samples=1000)["time_to_objective_hours"]["Tallinn"]["p50"]
+    late = run_campaign(load_scenario(slow), data, samples=1000)["time_to_objective_hours"]["Tallinn"]["p50"]
+    assert late is None or quick < late
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(fast.read_text().replace("movement_efficiency", "movement_eficiency"))
+    with pytest.raises(ScenarioError, match="did you mean 'movement_efficiency'"):
+        load_scenario(bad).timeline(data)

@@ -84,7 +84,7 @@ def test_ray_sweep_equals_the_points_run_one_by_one(tmp_path, data):
     spec = load_spec(write_spec(tmp_path, points=6, extra="points_per_task: 2\n"))
     summary = run_sweep(spec, data, Store(tmp_path / "ray.duckdb"), workers=2)
     assert summary["mode"].startswith("ray") and summary["points"] == 6
-    on_ray = Store(tmp_path / "ray.duckdb").sweep_points(spec.sweep_id)
+    on_ray = Store(tmp_path / "ray.duckdb").sweep_points(summary["sweep_id"])
     from drawdown.sweep import prepare
 
     job, points = prepare(spec, data)
@@ -93,28 +93,31 @@ def test_ray_sweep_equals_the_points_run_one_by_one(tmp_path, data):
     assert [r["parameters"] for r in direct] == list(on_ray["parameters"])
 
 
-def test_a_killed_sweep_resumes_without_redoing_or_duplicating(tmp_path):
+def test_a_killed_sweep_resumes_without_redoing_or_duplicating(tmp_path, data):
     spec_path = write_spec(tmp_path, points=5, extra="points_per_task: 1\n")
     store = tmp_path / "s.duckdb"
     env = {**os.environ, "DRAWDOWN_FAULT_SWEEP_EXIT_AFTER": "2", "DRAWDOWN_SWEEP_FLUSH_SECONDS": "0"}
     args = [sys.executable, "-m", "drawdown", "sweep", str(spec_path), "--local", "--store", str(store), "--json"]
     killed = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
-    assert killed.returncode == 17, killed.stderr  # died after two writes (one task each) reached the store
-    spec = load_spec(spec_path)
-    assert len(Store(store).sweep_points(spec.sweep_id)) == 2
+    assert killed.returncode == 17, killed.stderr  # died after two writes reached the store
+    from dataclasses import replace
+
+    sweep_id = replace(load_spec(spec_path), data_version=data.version).sweep_id
+    assert len(Store(store).sweep_points(sweep_id)) == 3  # the two points run in the driver, then one task
     listed = subprocess.run([sys.executable, "-m", "drawdown", "runs", "list", "--json", "--store", str(store)],
                             capture_output=True, text=True, timeout=120)
     assert json.loads(listed.stdout)[0]["status"] == "interrupted"
     resumed = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout)
-    assert summary["resumed_from"] == 2 and summary["ran_now"] == 3
-    final = Store(store).sweep_points(spec.sweep_id)
+    assert summary["resumed_from"] == 3 and summary["ran_now"] == 2
+    assert summary["sweep_id"] == sweep_id
+    final = Store(store).sweep_points(sweep_id)
     assert sorted(final["point"]) == [0, 1, 2, 3, 4]  # each point once
     fresh = subprocess.run([*args[:-3], "--store", str(tmp_path / "fresh.duckdb"), "--json"], capture_output=True, text=True,
                            timeout=300)
     assert fresh.returncode == 0, fresh.stderr
-    clean = Store(tmp_path / "fresh.duckdb").sweep_points(spec.sweep_id)
+    clean = Store(tmp_path / "fresh.duckdb").sweep_points(sweep_id)
     assert list(clean["outputs"]) == list(final["outputs"])  # the same final set as an uninterrupted sweep
     again = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert json.loads(again.stdout)["ran_now"] == 0  # a finished sweep is not run again
@@ -147,8 +150,8 @@ def test_sensitivity_finds_the_input_that_matters():
 
 def test_sensitivity_cli_on_a_stored_sweep(tmp_path, data):
     spec = load_spec(write_spec(tmp_path, points=6))
-    run_sweep(spec, data, Store(tmp_path / "s.duckdb"), local=True)
-    proc = subprocess.run([sys.executable, "-m", "drawdown", "sensitivity", spec.sweep_id[:14], "--json",
+    summary = run_sweep(spec, data, Store(tmp_path / "s.duckdb"), local=True)
+    proc = subprocess.run([sys.executable, "-m", "drawdown", "sensitivity", summary["sweep_id"][:14], "--json",
                            "--store", str(tmp_path / "s.duckdb")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     document = json.loads(proc.stdout)
@@ -156,3 +159,61 @@ def test_sensitivity_cli_on_a_stored_sweep(tmp_path, data):
     tallinn = document["outputs"]["time_to_objective_hours.Tallinn.p50"]
     assert tallinn["ranking"][0] == "campaign.coefficient.movement_efficiency"  # the advance rate drives it
     assert "depends mostly on" in tallinn["text"]
+
+
+def synthetic(method: str = "sobol", n: int = 16) -> tuple[pd.DataFrame, list[str]]:
+    from drawdown.scenario.parse import Positions
+    from drawdown.sweep.spec import SweepSpec
+
+    model = SweepModel.model_validate({
+        "name": "synthetic", "base": "x.yaml", "method": method, "points": n, "seed": 1,
+        "parameters": [{"path": "x1", "low": 0, "high": 1}, {"path": "x2", "low": 0, "high": 1}], "outputs": ["y"]})
+    frame = design(SweepSpec(model, "x.yaml", "", Positions("x.yaml"), Path("x.yaml")))
+    return frame, ["x1", "x2"]
+
+
+def test_sensitivity_copes_with_whole_numbers_gaps_and_constants():
+    frame, names = synthetic()
+    def points(fn):
+        return pd.DataFrame({"point": range(len(frame)), "block": frame["block"],
+                             "parameters": [{k: float(r[k]) for k in names} for _, r in frame.iterrows()],
+                             "outputs": [{"y": fn(r)} for _, r in frame.iterrows()]})
+    whole = sensitivity(points(lambda r: int(10 * r["x1"])), "sobol", names, ["y"], n=16)["outputs"]["y"]
+    assert whole["ranking"][0] == "x1" and "rough" in whole["note"]  # integers are fine; small N is flagged
+    constant = sensitivity(points(lambda r: 3), "sobol", names, ["y"], n=16)["outputs"]["y"]
+    assert "same at every point" in constant["text"]
+    partial = points(lambda r: r["x1"]).drop(index=[3, 20])  # an incomplete sweep: blocks no longer paired
+    ranked = sensitivity(partial, "sobol", names, ["y"], n=16)["outputs"]["y"]
+    assert "rank correlations instead" in ranked["note"] and ranked["ranking"][0] == "x1"
+    gaps = sensitivity(points(lambda r: None if r["x2"] > 0.8 else r["x2"]), "sobol", names, ["y"], n=16)["outputs"]["y"]
+    assert gaps["missing"] > 0 and gaps["ranking"][0] == "x2"
+
+
+def test_settable_parameters_under_scenario_field_names_and_identity(tmp_path, data):
+    from dataclasses import replace
+
+    from drawdown.sweep import prepare
+
+    path = write_spec(tmp_path)
+    path.write_text(path.read_text().replace("contingency.warning_days, low: 0, high: 14",
+                                             "roadmap.hold_days, low: 5, high: 20"))
+    spec = load_spec(path)
+    job, points = prepare(spec, data)  # the base has no roadmap block: roadmap.hold_days is a `set` parameter
+    assert job["settable"] == ["campaign.coefficient.movement_efficiency", "roadmap.hold_days"]
+    first = replace(spec, data_version=data.version).sweep_id
+    assert replace(spec, data_version="other").sweep_id != first  # other data: a new sweep, never mixed
+    too_big = write_spec(tmp_path, name="big", method="sobol", points=2 ** 19)
+    from drawdown.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="limit is"):
+        load_spec(too_big)
+
+
+def test_invalid_values_are_refused_before_anything_runs(tmp_path, data):
+    from drawdown.errors import DrawdownError
+
+    path = write_spec(tmp_path)
+    path.write_text(path.read_text().replace("low: 0.2, high: 0.4", "low: -0.5, high: 0.4"))
+    with pytest.raises(DrawdownError, match="minimum of the design .* invalid scenario"):
+        run_sweep(load_spec(path), data, Store(tmp_path / "s.duckdb"), local=True)
+    assert not (tmp_path / "s.duckdb").exists()

@@ -29,9 +29,15 @@ class TheatreForces:
     aircraft: float = 0.0  # US combat aircraft in Europe committed (the allied ones are a drawn coefficient)
 
 
-def coefficients(data: Dataset) -> dict[str, Coefficient]:
-    return {r.name: Coefficient(r.name, r.distribution, float(r.low), float(r.high), r.source)
-            for r in data.tables["campaign_coefficients"].itertuples()}
+def coefficients(data: Dataset, parameters: dict[str, object] | None = None) -> dict[str, Coefficient]:
+    """The campaign coefficients, with any the scenario fixed (`set: {path: campaign.coefficient.NAME}`)."""
+    coefs = {r.name: Coefficient(r.name, r.distribution, float(r.low), float(r.high), r.source)
+             for r in data.tables["campaign_coefficients"].itertuples()}
+    for path, value in (parameters or {}).items():
+        if path.startswith("campaign.coefficient.") and isinstance(value, (int, float)):
+            name = path.removeprefix("campaign.coefficient.")
+            coefs[name] = Coefficient(name, "fixed", float(value), float(value), "scenario set")
+    return coefs
 
 
 def _type_power(data: Dataset) -> pd.Series:

@@ -117,7 +117,7 @@ def theatre_countries(data: Dataset, theatre: str) -> list[str]:
 
 def requirement(data: Dataset, theatre: str, date: dt.date, *, hold_days: float, probability: float,
                 warning_days: float, seed: int, samples: int, backend: str = "auto",
-                aircraft: float = 0.0) -> float | None:
+                aircraft: float = 0.0, parameters: dict[str, Any] | None = None) -> float | None:
     """Defender battalion-equivalents, arrayed in proportion to the attack, that hold every objective of
     ``theatre`` for ``hold_days`` with ``probability`` against the adversary order of battle of ``date``
     (the campaign engine's requirement search from zero defenders). None if no attack is possible then."""
@@ -126,7 +126,7 @@ def requirement(data: Dataset, theatre: str, date: dt.date, *, hold_days: float,
     if not any(a.attackers_bn_eq > 0 for a in forces.axes):
         return None
     empty = [type(a)(a.id, a.objective, a.length_km, 0.0, a.attackers_bn_eq, a.segments) for a in forces.axes]
-    units = required_defenders(empty, coefficients(data), seed, hold_days=hold_days, probability=probability,
+    units = required_defenders(empty, coefficients(data, parameters), seed, hold_days=hold_days, probability=probability,
                                unit_power=REQUIREMENT_STEP, samples=samples, warning_days=warning_days,
                                max_units=2000, backend=backend, aircraft=aircraft)
     return float("inf") if units is None else units * REQUIREMENT_STEP
@@ -242,7 +242,7 @@ def build_problem(scenario: Any, data: Dataset, timeline: Any, *, seed: int = 0,
             if key not in cache:
                 cache[key] = requirement(data, t, date, hold_days=settings["hold_days"],
                                          probability=settings["probability"], warning_days=warning, seed=seed,
-                                         samples=samples, backend=backend, aircraft=aircraft)
+                                         samples=samples, backend=backend, aircraft=aircraft, parameters=params)
             value = cache[key]
             required.at[t, k] = 0.0 if value is None else value
     decided = member.T.dot(frame["bn_eq"]) if ids else pd.Series(0.0, index=theatres)

@@ -327,7 +327,8 @@ class Store:
             raise StoreError.single(f"cannot write there: {exc.strerror}", Location(str(directory))) from None
         written = []
         with self.connect(read_only=True) as con:
-            for table in ("runs", "posture", "withdrawals", "events"):
+            tables = ("runs", "sweep_points") if record.get("engine") == "sweep" else ("runs", "posture", "withdrawals", "events")
+            for table in tables:
                 target = directory / f"{table}.parquet"
                 tmp = directory / f".{table}.parquet.tmp"
                 con.execute(

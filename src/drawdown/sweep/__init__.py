@@ -30,7 +30,8 @@ from drawdown.sweep.spec import SweepSpec, check_paths, load_spec
 __all__ = ["SweepSpec", "load_spec", "design", "point_scenario", "run_points", "run_sweep", "sensitivity",
            "output_value"]
 
-#: Work a Ray task should carry at least (seconds), so that Ray's ~1 ms per-task overhead stays negligible.
+#: Work a Ray task should carry at least (seconds), so that Ray's per-task overhead (about 0.4 ms measured,
+#: bench/results.md) stays negligible.
 MIN_TASK_SECONDS = 0.25
 #: Environment variable that makes a sweep stop dead after N writes to the store (for the resume tests).
 FAULT_EXIT_AFTER = "DRAWDOWN_FAULT_SWEEP_EXIT_AFTER"
@@ -76,9 +77,11 @@ def design(spec: SweepSpec) -> pd.DataFrame:
 
 # ---- one point -----------------------------------------------------------------------------------------------
 
-def point_scenario(base: dict[str, Any], point: dict[str, Any], integers: set[str]) -> dict[str, Any]:
-    """The base scenario document with the point's values written in: scenario fields in place, model
-    parameters as ``set`` actions (appended, so that they override any earlier ``set``)."""
+def point_scenario(base: dict[str, Any], point: dict[str, Any], integers: set[str],
+                   settable: set[str] | None = None) -> dict[str, Any]:
+    """The base scenario document with the point's values written in: model parameters (``settable``, or any
+    path that is not a scenario field) as ``set`` actions, appended so that they override any earlier ``set``;
+    scenario fields in place."""
     import copy
 
     from drawdown.scenario.model import ScenarioHeader
@@ -87,7 +90,7 @@ def point_scenario(base: dict[str, Any], point: dict[str, Any], integers: set[st
     for path, value in point.items():
         value = _plain_value(value, path in integers)
         head = path.split(".", 1)[0]
-        if head not in ScenarioHeader.model_fields:
+        if (settable is not None and path in settable) or head not in ScenarioHeader.model_fields:
             document.setdefault("actions", []).append({"set": {"path": path, "value": value}})
             continue
         node = document
@@ -158,19 +161,25 @@ def run_points(job: dict[str, Any], points: list[tuple[int, dict[str, Any]]]) ->
     out = []
     for index, point in points:
         started = time.perf_counter()
-        document = point_scenario(job["base"], point, set(job["integers"]))
+        document = point_scenario(job["base"], point, set(job["integers"]), set(job.get("settable", [])))
         stream = _StringSink()
         YAML(typ="safe").dump(document, stream)
-        scenario = scenario_from_text(stream.text, job["base_path"])
         engine, samples, seed = job["engine"], int(job["samples"]), int(job["seed"])
-        if engine == "campaign":
-            result = runner.run_campaign(scenario, data, samples=samples, seed=seed)
-        elif engine == "movement":
-            result = runner.run_movement(scenario, data, samples=samples, seed=seed)
-        elif engine == "roadmap":
-            result = runner.run_roadmap(scenario, data, seed=seed, what_ifs=0)
-        else:
-            result = runner.run_cost(scenario, data)
+        try:
+            scenario = scenario_from_text(stream.text, job["base_path"])
+            if engine == "campaign":
+                result = runner.run_campaign(scenario, data, samples=samples, seed=seed)
+            elif engine == "movement":
+                result = runner.run_movement(scenario, data, samples=samples, seed=seed)
+            elif engine == "roadmap":
+                result = runner.run_roadmap(scenario, data, seed=seed, what_ifs=0)
+            else:
+                result = runner.run_cost(scenario, data)
+        except DrawdownError as exc:  # the lines would be those of the generated scenario: name the point
+            values = ", ".join(f"{k}={_plain_value(v, k in job['integers'])!r}" for k, v in point.items())
+            raise DrawdownError.single(
+                f"sweep point {index} ({values}): " + "; ".join(p.message for p in exc.problems),
+                suggestion="narrow the parameter's range or values in the spec") from None
         values = {}
         for path in job["outputs"]:
             try:
@@ -202,13 +211,15 @@ def prepare(spec: SweepSpec, data: Any, data_dir: str | None = None) -> tuple[di
     """Check the spec against the base scenario and the data, and lay out the job and its points."""
     from ruamel.yaml import YAML
 
-    from drawdown.scenario import load_scenario
+    from drawdown.scenario import load_scenario, scenario_from_text
+    from drawdown.sweep.spec import settable_paths
 
     base_scenario = load_scenario(spec.base_path)  # a broken base scenario fails here, located in its own file
     base = YAML(typ="safe").load(base_scenario.text)
     problems = check_paths(spec, data, base)
     if problems:
         raise ScenarioError(problems)
+    settable = settable_paths(data)
     integers = set()
     for p in spec.model.parameters:
         current = _current(base, p.path)
@@ -222,10 +233,30 @@ def prepare(spec: SweepSpec, data: Any, data_dir: str | None = None) -> tuple[di
     for path in integers:
         if path in points:
             points[path] = points[path].round().astype(int)
+    # every value the design uses must make a valid scenario: compile the corners (each input at its lowest,
+    # then at its highest) before anything runs
+    for corner in ("min", "max"):
+        values = {p.path: (min if corner == "min" else max)(points[p.path], key=_order) for p in spec.model.parameters}
+        stream = _StringSink()
+        YAML(typ="safe").dump(point_scenario(base, values, integers, settable), stream)
+        try:
+            scenario_from_text(stream.text, str(spec.base_path)).timeline(data)
+        except DrawdownError as exc:
+            text = ", ".join(f"{k}={_plain_value(v, k in integers)!r}" for k, v in values.items())
+            raise DrawdownError.single(f"the {corner}imum of the design ({text}) makes an invalid scenario: "
+                                       + "; ".join(p.message for p in exc.problems),
+                                       spec.locate("parameters"), field="parameters",
+                                       suggestion="narrow the parameter's range or values") from None
     job = {"base": base, "base_path": str(spec.base_path), "engine": spec.model.engine,
            "samples": spec.model.samples, "seed": spec.model.seed, "outputs": list(spec.model.outputs),
-           "integers": sorted(integers), "data_dir": data_dir}
+           "integers": sorted(integers), "settable": sorted(settable & {p.path for p in spec.model.parameters}),
+           "data_dir": data_dir}
     return job, points
+
+
+def _order(value: Any) -> Any:
+    return (0, value) if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+        else (1, str(value))
 
 
 def _current(document: dict[str, Any], path: str) -> Any:
@@ -242,8 +273,11 @@ def run_sweep(spec: SweepSpec, data: Any, store: Any, *, address: str | None = N
               local: bool = False, data_dir: str | None = None,
               progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Run (or resume) a sweep and return its summary. Results stream into ``store`` as tasks finish."""
+    from dataclasses import replace
+
     from drawdown import __version__
 
+    spec = replace(spec, data_version=data.version)  # the id covers the data version
     job, points = prepare(spec, data, data_dir)
     sweep_id = spec.sweep_id
     done = store.begin_sweep(sweep_id, name=spec.model.name, spec_path=spec.path, spec_text=spec.text,
@@ -251,7 +285,8 @@ def run_sweep(spec: SweepSpec, data: Any, store: Any, *, address: str | None = N
                              seed=spec.model.seed, parameters={"method": spec.model.method, "points": len(points),
                                                                "engine": spec.model.engine})
     parameter_columns = [p.path for p in spec.model.parameters]
-    todo = [(int(i), {c: row[c] for c in parameter_columns}) for i, row in points.iterrows() if int(i) not in done]
+    records = points[parameter_columns].to_dict("records")
+    todo = [(i, records[i]) for i in range(len(records)) if i not in done]
     total = len(points)
     if progress:
         progress(len(done), total)
@@ -284,21 +319,27 @@ def run_sweep(spec: SweepSpec, data: Any, store: Any, *, address: str | None = N
     started = time.perf_counter()
     ran = len(todo)
     mode = "local"
-    if todo:
-        # the first point runs here: it checks the outputs exist and measures how long a point takes
-        first = run_points(job, todo[:1])
-        store_results(first)
-        rest = todo[1:]
-        per_task = spec.model.points_per_task or max(1, math.ceil(MIN_TASK_SECONDS / max(first[0]["seconds"], 1e-3)))
-        tasks = [rest[i:i + per_task] for i in range(0, len(rest), per_task)]
-        try:
-            if local or not tasks:
-                for chunk in tasks:
-                    store_results(run_points(job, chunk))
-            else:
-                mode = _run_on_ray(job, tasks, store_results, address=address, workers=workers)
-        finally:
-            flush()  # keep what finished, even when a later task failed or the user pressed Ctrl-C
+    try:
+        if todo:
+            # the first two points run here: they check the outputs exist, and the second (past any warm-up)
+            # measures how long a point takes, which sizes the tasks
+            first = run_points(job, todo[:2])
+            store_results(first)
+            rest = todo[2:]
+            per_point = min(r["seconds"] for r in first)
+            per_task = spec.model.points_per_task or max(1, math.ceil(MIN_TASK_SECONDS / max(per_point, 1e-3)))
+            tasks = [rest[i:i + per_task] for i in range(0, len(rest), per_task)]
+            try:
+                if local or not tasks:
+                    for chunk in tasks:
+                        store_results(run_points(job, chunk))
+                else:
+                    mode = _run_on_ray(job, tasks, store_results, address=address, workers=workers)
+            finally:
+                flush()  # keep what finished, even when a later task failed or the user pressed Ctrl-C
+    except Exception as exc:
+        store.fail_run(sweep_id, f"{type(exc).__name__}: {exc}")  # running the spec again resumes it
+        raise
     summary = summarise(store, sweep_id, spec)
     summary.update({"sweep_id": sweep_id, "points": total, "ran_now": ran, "resumed_from": len(done),
                     "mode": mode, "seconds": round(time.perf_counter() - started, 3)})
@@ -317,10 +358,16 @@ def _run_on_ray(job: dict[str, Any], tasks: list[list[tuple[int, dict[str, Any]]
     if started_here:
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "ERROR",
                                    "configure_logging": False}
-        if address:
-            ray.init(address=address, **options)
-        else:
-            ray.init(num_cpus=workers or os.cpu_count() or 1, **options)
+        try:
+            if address:
+                ray.init(address=address, **options)
+            else:
+                ray.init(num_cpus=workers or os.cpu_count() or 1, **options)
+        except (ConnectionError, ValueError, RuntimeError) as exc:
+            raise DrawdownError.single(f"cannot start or join Ray{f' at {address}' if address else ''}: "
+                                       f"{str(exc).splitlines()[0]}",
+                                       suggestion="check the address (ray://host:10001 needs ray[client] "
+                                                  "installed), or run with --local") from None
     try:
         remote = ray.remote(run_points)
         job_ref = ray.put({**job, "one_thread": True})
@@ -366,13 +413,22 @@ def sensitivity(points: pd.DataFrame, method: str, parameters: list[str], output
     inputs = pd.DataFrame([p for p in frame["parameters"]], index=frame.index)
     result: dict[str, Any] = {"method": method, "outputs": {}}
     for out in outputs:
-        y = pd.to_numeric(values.get(out), errors="coerce") if out in values else pd.Series(dtype=float)
+        y = (pd.to_numeric(values[out], errors="coerce").astype(float) if out in values
+             else pd.Series(np.nan, index=frame.index))
         entry: dict[str, Any] = {"missing": int(y.isna().sum()), "n": int(y.size), "inputs": {}}
-        if method == "sobol" and n:
+        constant = y.notna().sum() > 0 and y.dropna().nunique() <= 1
+        if constant:
+            entry["note"] = "the output is the same at every point: no input moves it"
+        if method == "sobol" and n and not constant:
             blocks = frame["block"]
-            if y.isna().any() or y.size != n * (len(parameters) + 2):
-                entry["note"] = "Sobol' indices need every point of the design with a value; ranked instead"
+            counts = blocks.value_counts()
+            whole = all(counts.get(b, 0) == n for b in ["A", "B"] + [f"AB{i}" for i in range(len(parameters))])
+            if y.isna().any() or not whole:
+                entry["note"] = ("Sobol' indices need every point of the design with a value (an incomplete sweep, "
+                                 "or an output missing at some points); rank correlations instead")
             else:
+                frame = frame.sort_values("point")
+                y = y.loc[frame.index]
                 f_a = y[blocks == "A"].to_numpy()[None, :]
                 f_b = y[blocks == "B"].to_numpy()[None, :]
                 f_ab = np.stack([y[blocks == f"AB{i}"].to_numpy()[None, :] for i in range(len(parameters))])
@@ -382,6 +438,8 @@ def sensitivity(points: pd.DataFrame, method: str, parameters: list[str], output
                 for i, p in enumerate(parameters):
                     entry["inputs"][p] = {"first_order": round(float(first[0, i]), 4),
                                           "total_order": round(float(total[0, i]), 4)}
+                if n < 64:
+                    entry["note"] = f"Sobol' indices from N = {n} base points are rough; use 64 or more to quote them"
         ok = y.notna()
         for p in parameters:
             x = pd.to_numeric(inputs[p], errors="coerce")
@@ -397,7 +455,8 @@ def sensitivity(points: pd.DataFrame, method: str, parameters: list[str], output
             else:
                 item["spearman"] = 0.0
         entry["ranking"] = _rank(entry["inputs"])
-        entry["text"] = _words(out, entry)
+        entry["text"] = (f"{out} is the same at every point: none of the inputs moves it." if constant
+                         else _words(out, entry))
         result["outputs"][out] = entry
     return result
 
@@ -417,10 +476,12 @@ def _words(output: str, entry: dict[str, Any]) -> str:
     if not ranking:
         return f"{output}: no input could be related to it"
     measure = "total-order index" if "total_order" in entry["inputs"][ranking[0]] else "rank correlation"
-    top = [p for p in ranking if _score(entry["inputs"][p]) >= 0.1][:2] or ranking[:1]
+    top = [p for p in ranking if _score(entry["inputs"][p]) >= 0.1][:2]
+    if not top:
+        return f"{output}: no input has a clear effect over this design (all below 0.1)."
     named = " and on ".join(f"{p} ({measure} {entry['inputs'][p].get('total_order', entry['inputs'][p].get('spearman')):+.2f})"
                             for p in top)
-    weak = [p for p in ranking if _score(entry["inputs"][p]) < 0.05]
+    weak = [p for p in ranking if _score(entry["inputs"][p]) < 0.05 and p not in top]
     tail = f"; hardly on {', '.join(weak)}" if weak else ""
     missing = f" ({entry['missing']} of {entry['n']} points had no value)" if entry["missing"] else ""
     return f"{output} depends mostly on {named}{tail}.{missing}"

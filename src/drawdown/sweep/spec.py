@@ -81,9 +81,23 @@ class SweepModel(BaseModel):
                 raise ValueError(f"method grid needs values for '{p.path}'")
             if self.method != "grid" and p.low is None:
                 raise ValueError(f"method {self.method} needs low and high for '{p.path}'")
-        if self.method == "sobol" and self.points & (self.points - 1):
-            raise ValueError(f"sobol needs points to be a power of 2 (got {self.points})")
+        if self.method == "sobol" and (self.points < 4 or self.points & (self.points - 1)):
+            raise ValueError(f"sobol needs points to be a power of 2, at least 4 (got {self.points})")
+        runs = self.runs()
+        if runs > MAX_POINTS:
+            raise ValueError(f"the design has {runs:,} points; the limit is {MAX_POINTS:,}")
         return self
+
+    def runs(self) -> int:
+        """Points the design will have (computed without building it)."""
+        if self.method == "grid":
+            total = 1
+            for p in self.parameters:
+                total *= len(p.values or [])
+            return total
+        if self.method == "sobol":
+            return self.points * (len(self.parameters) + 2)
+        return self.points
 
 
 @dataclass(frozen=True)
@@ -93,14 +107,27 @@ class SweepSpec:
     text: str
     positions: Positions
     base_path: Path
+    data_version: str = ""
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()
+        """Hash of everything that decides the points and their results: the spec text, the base scenario's
+        text, and the versions of the data, of drawdown and of SciPy (which lays out the designs)."""
+        import scipy
+
+        from drawdown import __version__
+
+        try:
+            base = self.base_path.read_text()
+        except OSError:
+            base = ""
+        identity = "\n".join([self.text, base, self.data_version, __version__, scipy.__version__])
+        return hashlib.sha256(identity.encode()).hexdigest()
 
     @property
     def sweep_id(self) -> str:
-        """Stable id: the same spec (text) resumes the same sweep."""
+        """Stable id: the same spec on the same base scenario, data and code resumes the same sweep; any change
+        to them starts a new one (results from different inputs are never mixed)."""
         return f"sweep-{self.model.name}-{self.sha256[:10]}"
 
     def locate(self, *path: str | int) -> Location:
@@ -142,24 +169,30 @@ def load_spec(path: str | Path) -> SweepSpec:
     return SweepSpec(model, where, text, positions, base)
 
 
+def settable_paths(data: Any) -> set[str]:
+    """Paths a scenario may `set`: the parameters table, campaign coefficients and the lift figures."""
+    table = set(data.parameters["path"])
+    coefficients = {f"campaign.coefficient.{n}" for n in data.tables["campaign_coefficients"]["name"]}
+    lift = {f"lift.{r.asset}.{r.parameter}" for r in data.tables["lift_parameters"].itertuples()}
+    assets = data.tables["lift_assets"]
+    lift |= {f"lift.{a}.available" for a in assets.loc[assets["mode"].isin(["air", "sea"]), "id"]}
+    return table | coefficients | lift
+
+
 def check_paths(spec: SweepSpec, data: Any, base_document: dict[str, Any]) -> list[Problem]:
     """Every parameter path names a scenario field or a settable model parameter (before anything runs)."""
     from drawdown.scenario.model import ScenarioHeader
 
-    table = set(data.parameters["path"])
-    coefficients = {f"campaign.coefficient.{n}" for n in data.tables["campaign_coefficients"]["name"]}
-    lift = {f"lift.{r.asset}.{r.parameter}" for r in data.tables["lift_parameters"].itertuples()}
-    lift |= {f"lift.{a}.available" for a in data.tables["lift_assets"]["id"]}
-    settable = table | coefficients | lift
+    settable = settable_paths(data)
     problems = []
     for i, p in enumerate(spec.model.parameters):
         head = p.path.split(".", 1)[0]
+        if p.path in settable:  # a model parameter (`set`), even under a scenario field's name (roadmap.hold_days)
+            continue
         if head in ScenarioHeader.model_fields:
             if _field_exists(p.path, base_document):
                 continue
             known = sorted(_scenario_paths(base_document)) + sorted(settable)
-        elif p.path in settable:
-            continue
         else:
             known = sorted(settable) + sorted(_scenario_paths(base_document))
         problems.append(Problem(f"unknown parameter path '{p.path}'", spec.locate("parameters", i, "path"),
