@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: demo test bench venv clean lint
+.PHONY: demo test bench venv clean lint browser
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
@@ -33,10 +33,18 @@ demo: $(STAMP)
 	$(BIN)/drawdown cost scenarios/iiss-2025-cost.yaml --store $(OUT)/results.duckdb
 	$(BIN)/drawdown cost scenarios/bruegel-2025-cost.yaml --store $(OUT)/results.duckdb
 	$(BIN)/drawdown sweep sweeps/baltic-drivers.yaml --store $(OUT)/results.duckdb
-	$(BIN)/drawdown sensitivity sweep-baltic-drivers --store $(OUT)/results.duckdb
-	@echo "demo: JSON written to $(OUT)/demo.json; runs stored in $(OUT)/results.duckdb"
+	$(BIN)/drawdown sensitivity sweeps/baltic-drivers.yaml --store $(OUT)/results.duckdb
+	$(BIN)/drawdown report scenarios/germany-roadmap.yaml -o $(OUT)/report.html --store $(OUT)/results.duckdb
+	@echo "demo: JSON written to $(OUT)/demo.json; runs stored in $(OUT)/results.duckdb; report in $(OUT)/report.html"
 
-test: $(STAMP)
+# The browser tests use Debian's Chromium (never a downloaded browser); without it they are skipped, and say so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1)) \
+	    && echo "make: installed Debian's chromium for the browser tests" \
+	    || echo "make: chromium could not be installed here: the browser tests will be skipped"; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

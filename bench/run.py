@@ -227,7 +227,7 @@ def _sweep(workers: int | None, local: bool) -> dict[str, Any]:
         start = time.perf_counter()
         summary = run_sweep(spec, data, Store(Path(folder) / "s.duckdb"), workers=workers, local=local)
         seconds = time.perf_counter() - start
-        point_seconds = [float(x) for x in Store(Path(folder) / "s.duckdb").sweep_points(spec.sweep_id)["seconds"]]
+        point_seconds = [float(x) for x in Store(Path(folder) / "s.duckdb").sweep_points(summary["sweep_id"])["seconds"]]
     return {"workers": workers or 0, "mode": summary["mode"], "points": summary["points"], "seconds": seconds,
             "point_seconds_mean": sum(point_seconds) / len(point_seconds)}
 

@@ -559,13 +559,13 @@ def sweep(spec_file: Annotated[Path, typer.Argument(help="Sweep spec YAML (base 
 
 @app.command()
 @user_errors
-def sensitivity(run_id: Annotated[str, typer.Argument(help="Sweep run id (drawdown runs list).")],
-                json_out: JsonOption = False, store_path: StoreOption = None) -> None:
+def sensitivity(run_id: Annotated[str, typer.Argument(help="Sweep run id (drawdown runs list), or the sweep's spec file.")],
+                json_out: JsonOption = False, store_path: StoreOption = None, data_dir: DataOption = None) -> None:
     """Sensitivity: which inputs of a sweep drive each output (Sobol' indices, or rank correlations), with a
     tornado and a sentence per output."""
     from drawdown.runner import run_sensitivity
 
-    document = run_sensitivity(Store(store_path), run_id)
+    document = run_sensitivity(Store(store_path), run_id, load_dataset(data_dir))
     if json_out:
         _print_json(document)
         return
@@ -601,6 +601,30 @@ def _bar(tornado: dict[str, float], entry: dict[str, Any]) -> str:
               if i.get("tornado")]
     swing = abs(tornado["output_at_high"] - tornado["output_at_low"])
     return "█" * max(1, round(12 * swing / max(swings))) if swings and max(swings) > 0 else ""
+
+
+@app.command()
+@user_errors
+def report(target: Annotated[str, typer.Argument(help="Scenario YAML file, or a run id from the store.")],
+           output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
+           samples: Annotated[int, typer.Option(min=100, max=1_000_000, help="Campaign samples when it is run.")] = 5000,
+           store_path: StoreOption = None, data_dir: DataOption = None) -> None:
+    """Report: one self-contained HTML file (no network when opened): map by phase, troops, roadmap, deterrence,
+    who pays, campaign and movement charts, and every assumption and source used."""
+    from drawdown.runner import build_report_document
+
+    data = load_dataset(data_dir)
+    with err.status("building the report", spinner="dots") as status:
+        page = build_report_document(target, data, store=Store(store_path), samples=samples,
+                                     progress=lambda name: status.update(f"building the report: {name}"))
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp = output.with_name(f".{output.name}.tmp")
+        tmp.write_text(page, encoding="utf-8")
+        tmp.replace(output)  # never leave half a report behind
+    except OSError as exc:
+        raise DrawdownError.single(f"cannot write the report: {exc.strerror}", field=str(output)) from None
+    out.print(f"report written to {output.resolve()} ({output.stat().st_size / 1e6:.1f} MB)", highlight=False)
 
 
 @app.command()

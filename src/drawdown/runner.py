@@ -337,9 +337,18 @@ def _european_additions(timeline: Any, data: Dataset) -> tuple[pd.DataFrame, lis
     return frame.groupby(["nation", "unit_type", "year"], as_index=False)["units"].sum(), unpriced
 
 
-def run_sensitivity(store: Store, run_id: str) -> dict[str, Any]:
-    """Sensitivity of a stored sweep: which inputs drive each output."""
+def run_sensitivity(store: Store, run_id: str, data: Dataset | None = None) -> dict[str, Any]:
+    """Sensitivity of a stored sweep (by run id, or by its spec file: the sweep that spec makes on this data)."""
+    from pathlib import Path
+
     from drawdown.sweep import sensitivity
+
+    if Path(run_id).is_file() and data is not None:
+        from dataclasses import replace
+
+        from drawdown.sweep import load_spec
+
+        run_id = replace(load_spec(run_id), data_version=data.version).sweep_id
 
     from ruamel.yaml import YAML
 
@@ -358,3 +367,68 @@ def run_sensitivity(store: Store, run_id: str) -> dict[str, Any]:
     document = sensitivity(points, spec.method, [p.path for p in spec.parameters], list(spec.outputs), n=n)
     document.update({"sweep_id": run["run_id"], "points": int(len(points)), "complete": run.get("status") == "complete"})
     return document
+
+
+def build_report_document(target: str, data: Dataset, *, store: Store | None = None,
+                          samples: int = 5000, progress: Callable[[str], None] | None = None) -> str:
+    """The HTML report for a scenario file or a stored run: the posture timeline, and every engine the scenario
+    gives work to (campaign with a contingency; roadmap with withdrawals, reductions or a roadmap block;
+    movement with moves; cost with a buy list or additions). A stored run's own document is reused."""
+    from pathlib import Path
+
+    from drawdown.report import build_report
+    from drawdown.scenario import load_scenario, scenario_from_text
+    from drawdown.scenario.model import Reduce, Withdraw
+
+    stored: dict[str, Any] | None = None
+    if Path(target).is_file():
+        scenario = load_scenario(target)
+    else:
+        if store is None:
+            raise DrawdownError.single(f"'{target}' is neither a scenario file nor, without a store, a run id")
+        stored = store.get_run(target)
+        if stored.get("engine") == "sweep":
+            raise DrawdownError.single("sweeps have no posture to report; use drawdown sensitivity",
+                                       suggestion="pass a scenario file or a posture, campaign, movement, roadmap "
+                                                  "or cost run")
+        scenario = scenario_from_text(stored["scenario_text"], stored.get("scenario_path") or "<stored run>")
+    engine = stored.get("engine") if stored else None
+    reuse = (stored or {}).get("document") if stored and stored.get("status") == "complete" else None
+
+    def step(name: str) -> None:
+        if progress:
+            progress(name)
+
+    step("posture")
+    result = scenario.run(data)
+    run = result.to_dict()
+    holdings = result.timeline.holdings
+    us = holdings[holdings["owner"] == "USA"]
+    for k, phase in enumerate(run["phases"]):
+        by_site = us[us["phase"] == k].groupby("site")["personnel"].sum()
+        phase["us_personnel_by_site"] = {s: int(n) for s, n in by_site.items() if s and n > 0}
+    header = scenario.parsed.header
+    documents: dict[str, Any] = {}
+    if header.contingency is not None:
+        step("campaign")
+        documents["campaign"] = reuse if engine == "campaign" and reuse else run_campaign(scenario, data, samples=samples)
+    if header.roadmap is not None or any(isinstance(pa.action, (Withdraw, Reduce)) for pa in scenario.parsed.actions):
+        step("roadmap")
+        documents["roadmap"] = reuse if engine == "roadmap" and reuse else run_roadmap(scenario, data, what_ifs=2)
+    step("movement")
+    try:
+        documents["movement"] = reuse if engine == "movement" and reuse else run_movement(scenario, data)
+    except DrawdownError:
+        documents["movement"] = None  # nothing the movement engine can route: the report leaves it out
+    step("cost")
+    documents["cost"] = reuse if engine == "cost" and reuse else run_cost(scenario, data)
+    elements = data.force_elements.set_index("id")
+    sources = {str(elements.at[e, "source"]) for e in holdings["element_id"].unique()
+               if e in elements.index and "source" in elements.columns}
+    if "campaign" in documents:
+        sources |= set(data.tables["campaign_coefficients"]["source"])
+    if documents.get("cost") and documents["cost"].get("buylist"):
+        sources |= set(data.tables["equipment_costs"]["source"]) | set(data.tables["unit_costs"]["source"])
+    step("page")
+    return build_report(run, data, campaign=documents.get("campaign"), movement=documents.get("movement"),
+                        roadmap=documents.get("roadmap"), cost=documents.get("cost"), sources=sorted(sources))
