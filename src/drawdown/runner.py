@@ -381,17 +381,27 @@ def build_report_document(target: str, data: Dataset, *, store: Store | None = N
     from drawdown.scenario.model import Reduce, Withdraw
 
     stored: dict[str, Any] | None = None
+    sweep: dict[str, Any] | None = None
     if Path(target).is_file():
         scenario = load_scenario(target)
     else:
         if store is None:
             raise DrawdownError.single(f"'{target}' is neither a scenario file nor, without a store, a run id")
         stored = store.get_run(target)
-        if stored.get("engine") == "sweep":
-            raise DrawdownError.single("sweeps have no posture to report; use drawdown sensitivity",
-                                       suggestion="pass a scenario file or a posture, campaign, movement, roadmap "
-                                                  "or cost run")
-        scenario = scenario_from_text(stored["scenario_text"], stored.get("scenario_path") or "<stored run>")
+        if stored.get("engine") == "sweep":  # the base scenario's report, with the sweep's tornados
+            from ruamel.yaml import YAML
+
+            from drawdown.sweep.spec import SweepModel
+
+            spec = SweepModel.model_validate(YAML(typ="safe").load(stored["scenario_text"]))
+            base = (Path(stored.get("scenario_path") or ".").parent / spec.base)
+            if not base.is_file():
+                raise DrawdownError.single(f"the sweep's base scenario {base} is not there any more",
+                                           suggestion="run the report from the folder the sweep was run from")
+            scenario = load_scenario(base)
+            sweep = run_sensitivity(store, stored["run_id"])
+        else:
+            scenario = scenario_from_text(stored["scenario_text"], stored.get("scenario_path") or "<stored run>")
     engine = stored.get("engine") if stored else None
     reuse = (stored or {}).get("document") if stored and stored.get("status") == "complete" else None
 
@@ -431,4 +441,5 @@ def build_report_document(target: str, data: Dataset, *, store: Store | None = N
         sources |= set(data.tables["equipment_costs"]["source"]) | set(data.tables["unit_costs"]["source"])
     step("page")
     return build_report(run, data, campaign=documents.get("campaign"), movement=documents.get("movement"),
-                        roadmap=documents.get("roadmap"), cost=documents.get("cost"), sources=sorted(sources))
+                        roadmap=documents.get("roadmap"), cost=documents.get("cost"), sources=sorted(sources),
+                        sensitivity=sweep)

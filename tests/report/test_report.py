@@ -83,3 +83,25 @@ def test_a_browser_draws_the_report_offline(germany, tmp_path):
     subprocess.run([CHROMIUM, *flags, "--window-size=1200,1600", f"--screenshot={shot}", germany.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 50_000
+
+
+def test_a_sweep_report_carries_its_tornados(tmp_path, data):
+    from drawdown.runner import build_report_document
+    from drawdown.store import Store
+    from drawdown.sweep import load_spec, run_sweep
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(f"""name: small
+base: {ROOT / 'scenarios' / 'rand-2016-baltic.yaml'}
+samples: 200
+method: lhs
+points: 6
+parameters:
+  - {{path: campaign.coefficient.movement_efficiency, low: 0.2, high: 0.4}}
+  - {{path: contingency.warning_days, low: 0, high: 14}}
+outputs: [time_to_objective_hours.Tallinn.p50]
+""")
+    store = Store(tmp_path / "s.duckdb")
+    summary = run_sweep(load_spec(spec), data, store, local=True)
+    page = build_report_document(summary["sweep_id"], data, store=store, samples=300)
+    assert 'id="sensitivity-0"' in page and "Sensitivity: time_to_objective_hours.Tallinn.p50 depends" in page

@@ -262,6 +262,25 @@ def movement_figure(movement: dict[str, Any]) -> Any | None:
     return figure
 
 
+def tornado_figure(output: str, entry: dict[str, Any]) -> Any | None:
+    """Tornado of one sweep output: for each input, the mean output over the lowest and the highest fifth of its
+    range, as a bar from one to the other, largest swing on top."""
+    import plotly.graph_objects as go
+
+    items = [(p, entry["inputs"][p]["tornado"]) for p in entry.get("ranking", []) if entry["inputs"][p].get("tornado")]
+    if not items:
+        return None
+    items.sort(key=lambda it: abs(it[1]["output_at_high"] - it[1]["output_at_low"]))
+    figure = go.Figure()
+    figure.add_trace(go.Bar(y=[p for p, _ in items], x=[t["output_at_high"] - t["output_at_low"] for _, t in items],
+                            base=[t["output_at_low"] for _, t in items], orientation="h", marker_color="#3f74ae",
+                            hovertext=[f"{t['output_at_low']:g} at {t['low_input']:g} → {t['output_at_high']:g} at "
+                                       f"{t['high_input']:g}" for _, t in items], name=output))
+    figure.update_layout(height=120 + 40 * len(items), title=f"{output}: output at low → high input",
+                         margin={"t": 40, "l": 300, "r": 10, "b": 40}, showlegend=False)
+    return figure
+
+
 # ---- the page ------------------------------------------------------------------------------------------------
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -273,7 +292,8 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 def build_report(run: dict[str, Any], data: Any, *, campaign: dict[str, Any] | None = None,
                  movement: dict[str, Any] | None = None, roadmap: dict[str, Any] | None = None,
-                 cost: dict[str, Any] | None = None, sources: list[str] | None = None) -> str:
+                 cost: dict[str, Any] | None = None, sources: list[str] | None = None,
+                 sensitivity: dict[str, Any] | None = None) -> str:
     """The report page for a posture run (``drawdown run --json`` document) and any engine documents."""
     import plotly.io as pio
     from plotly.offline import get_plotlyjs
@@ -290,6 +310,8 @@ def build_report(run: dict[str, Any], data: Any, *, campaign: dict[str, Any] | N
         sections.append(("campaign", "Campaign", campaign_figure(campaign)))
     if movement:
         sections.append(("movement", "Movement", movement_figure(movement)))
+    for i, (output, entry) in enumerate((sensitivity or {}).get("outputs", {}).items()):
+        sections.append((f"sensitivity-{i}", f"Sensitivity: {entry['text']}", tornado_figure(output, entry)))
     parts = []
     for anchor, title, figure in sections:
         if figure is None:

@@ -19,6 +19,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -280,8 +281,8 @@ def run_sweep(spec: SweepSpec, data: Any, store: Any, *, address: str | None = N
     spec = replace(spec, data_version=data.version)  # the id covers the data version
     job, points = prepare(spec, data, data_dir)
     sweep_id = spec.sweep_id
-    done = store.begin_sweep(sweep_id, name=spec.model.name, spec_path=spec.path, spec_text=spec.text,
-                             spec_sha256=spec.sha256, data_version=data.version, code_version=__version__,
+    done = store.begin_sweep(sweep_id, name=spec.model.name, spec_path=str(Path(spec.path).resolve()),
+                             spec_text=spec.text, spec_sha256=spec.sha256, data_version=data.version, code_version=__version__,
                              seed=spec.model.seed, parameters={"method": spec.model.method, "points": len(points),
                                                                "engine": spec.model.engine})
     parameter_columns = [p.path for p in spec.model.parameters]
