@@ -29,8 +29,8 @@ def one_sample(axes: list[Axis], drawn: dict[str, float], theta: float, hours: i
     # adversary's air defences are suppressed
     sorties = (aircraft + drawn["air_allied_aircraft"]) * drawn["air_sorties_per_aircraft_day"]
     kills = sorties * drawn["air_ground_attack_share"] * drawn["air_kills_per_sortie"] / drawn["air_vehicles_per_bn_eq"]
-    air_before = kills * (1.0 - drawn["air_effect_lost_before_sead"]) / 24
-    air_after = kills * (1.0 - drawn["air_effect_lost_after_sead"]) / 24
+    air_before = kills / 24 * (1.0 - drawn["air_effect_lost_before_sead"])
+    air_after = kills / 24 * (1.0 - drawn["air_effect_lost_after_sead"])
     sead_hours = drawn["air_sead_days"] * 24
     total_attack = sum(a.attackers_bn_eq for a in axes)
     bp_a, bp_d = drawn.get("attacker_breakpoint_loss", 2.0), drawn.get("defender_breakpoint_loss", 2.0)

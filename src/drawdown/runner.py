@@ -399,6 +399,17 @@ def build_report_document(target: str, data: Dataset, *, store: Store | None = N
                 raise DrawdownError.single(f"the sweep's base scenario {base} is not there any more",
                                            suggestion="run the report from the folder the sweep was run from")
             scenario = load_scenario(base)
+            import hashlib
+
+            import scipy
+
+            identity = "\n".join([stored["scenario_text"], base.read_text(), data.version, __version__,
+                                  scipy.__version__])
+            if not stored["run_id"].endswith(hashlib.sha256(identity.encode()).hexdigest()[:10]):
+                raise DrawdownError.single(
+                    f"the base scenario {base}, the data or drawdown changed since sweep {stored['run_id']} ran: a "
+                    "report would mix today's posture with the sweep's results",
+                    suggestion="run the sweep again (drawdown sweep SPEC) and report the new one")
             sweep = run_sensitivity(store, stored["run_id"])
         else:
             scenario = scenario_from_text(stored["scenario_text"], stored.get("scenario_path") or "<stored run>")
@@ -418,10 +429,15 @@ def build_report_document(target: str, data: Dataset, *, store: Store | None = N
         by_site = us[us["phase"] == k].groupby("site")["personnel"].sum()
         phase["us_personnel_by_site"] = {s: int(n) for s, n in by_site.items() if s and n > 0}
     header = scenario.parsed.header
+    run["provenance"] = [p.model_dump(mode="json") for p in header.provenance]
     documents: dict[str, Any] = {}
     if header.contingency is not None:
         step("campaign")
-        documents["campaign"] = reuse if engine == "campaign" and reuse else run_campaign(scenario, data, samples=samples)
+        try:
+            documents["campaign"] = (reuse if engine == "campaign" and reuse
+                                     else run_campaign(scenario, data, samples=samples))
+        except DrawdownError:
+            documents["campaign"] = None  # e.g. no attacking force then: the report leaves the section out
     if header.roadmap is not None or any(isinstance(pa.action, (Withdraw, Reduce)) for pa in scenario.parsed.actions):
         step("roadmap")
         documents["roadmap"] = reuse if engine == "roadmap" and reuse else run_roadmap(scenario, data, what_ifs=2)
@@ -435,10 +451,21 @@ def build_report_document(target: str, data: Dataset, *, store: Store | None = N
     elements = data.force_elements.set_index("id")
     sources = {str(elements.at[e, "source"]) for e in holdings["element_id"].unique()
                if e in elements.index and "source" in elements.columns}
-    if "campaign" in documents:
-        sources |= set(data.tables["campaign_coefficients"]["source"])
-    if documents.get("cost") and documents["cost"].get("buylist"):
-        sources |= set(data.tables["equipment_costs"]["source"]) | set(data.tables["unit_costs"]["source"])
+    sources |= set(data.tables["unit_types"]["source"]) | set(data.tables["sites"]["source"])
+
+    def cite(*tables: str) -> set[str]:
+        return {str(x) for t in tables if t in data.tables for c in data.tables[t].columns
+                if c == "source" for x in data.tables[t][c].dropna()}
+
+    if documents.get("campaign") or documents.get("roadmap"):  # the deterrence requirement runs the campaign model
+        sources |= cite("campaign_coefficients", "adversary_forces", "axes", "axis_segments", "theatres",
+                        "national_forces")
+    if documents.get("roadmap"):
+        sources |= cite("force_options", "unit_recipes", "production_rates", "unit_costs", "deflators", "nations")
+    if documents.get("movement"):
+        sources |= cite("lift_assets", "lift_parameters", "lift_nodes", "lift_links", "unit_lift", "prepositioned")
+    if documents.get("cost"):
+        sources |= cite("equipment_costs", "unit_costs", "deflators", "nations")
     step("page")
     return build_report(run, data, campaign=documents.get("campaign"), movement=documents.get("movement"),
                         roadmap=documents.get("roadmap"), cost=documents.get("cost"), sources=sorted(sources),

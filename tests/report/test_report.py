@@ -55,7 +55,18 @@ def test_campaign_scenario_report(tmp_path, data):
 
     page = build_report_document(str(ROOT / "scenarios" / "rand-2016-baltic.yaml"), data, samples=500)
     assert 'id="campaign"' in page and "probability the objective has fallen by day" in page
-    assert "rand_rr1253_2016" in page or "campaign" in page
+    assert "rand_rr1253_2016" in page  # the axes and the RAND case's sources are in the appendix
+    assert "atp_5_0_2_1_cofm" in page  # and the campaign coefficients'
+
+
+def test_user_text_is_escaped(tmp_path, data):
+    from drawdown.runner import build_report_document
+
+    text = (ROOT / "scenarios" / "kosovo-exit.yaml").read_text()
+    evil = tmp_path / "evil.yaml"
+    evil.write_text(text.replace("description:", 'description: "<script>alert(1)</script>" #', 1))
+    page = build_report_document(str(evil), data)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 def test_bad_target_is_a_clear_error(tmp_path):

@@ -152,7 +152,7 @@ def roadmap_figure(roadmap: dict[str, Any]) -> Any | None:
                             orientation="h", name="US element present", marker_color="#b22222",
                             hovertext=[f"leaves {r['date']} ({r['personnel']:,})" for r in leave]))
     keys = sorted(field, key=lambda k: (k[2], k[0]))
-    figure.add_trace(go.Bar(y=[f"{u} x{field[(u, d, f)]:.2f}" for u, d, f in keys],
+    figure.add_trace(go.Bar(y=[f"{u} x{field[(u, d, f)]:.2f} ({f[:7]})" for u, d, f in keys],
                             x=[_days(d, f) for u, d, f in keys], base=[d for u, d, f in keys], orientation="h",
                             name="European unit: decision to service", marker_color="#1f4f87"))
     figure.update_layout(height=max(300, 22 * (len(leave) + len(keys)) + 80), barmode="overlay",
@@ -324,6 +324,13 @@ def build_report(run: dict[str, Any], data: Any, *, campaign: dict[str, Any] | N
     if cost and cost.get("buylist"):
         parts.append(_cost_text(cost))
     parts.append(_appendix(run, data, sources or []))
+    parts.append(f'<p class="note">Map: {html.escape(europe_map()["source"])}.</p>')
+    provenance = "".join(
+        f"<li>{html.escape(p.get('outlet') or '')}, “{html.escape(p.get('title') or '')}”, {html.escape(str(p.get('date') or ''))}"
+        + (f" — {html.escape(p['note'])}" if p.get("note") else "") + (f" ({html.escape(p['url'])})" if p.get("url") else "")
+        + "</li>" for p in run.get("provenance") or [])
+    if provenance:
+        parts.insert(0, f'<section id="provenance"><h2>Where the scenario comes from</h2><ul>{provenance}</ul></section>')
     title = f"drawdown: {run['scenario']}"
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>

@@ -237,7 +237,9 @@ def build_problem(scenario: Any, data: Dataset, timeline: Any, *, seed: int = 0,
             state = data.adversary_on(date, t)
             # US air in Europe on that date, as the scenario's timeline has it (the decided elements at their
             # scenario timing: an approximation the optimiser does not revisit)
-            aircraft = round(us_aircraft(data, holdings[holdings["phase"] == k], date), 1)
+            # rounded to whole squadrons: the requirement barely moves with a few aircraft, and each distinct
+            # value costs a requirement search
+            aircraft = 24.0 * round(us_aircraft(data, holdings[holdings["phase"] == k], date) / 24.0)
             key = (t, aircraft, tuple(sorted(map(tuple, state.astype(str).to_numpy().tolist()))))
             if key not in cache:
                 cache[key] = requirement(data, t, date, hold_days=settings["hold_days"],
