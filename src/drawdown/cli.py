@@ -628,6 +628,29 @@ def report(target: Annotated[str, typer.Argument(help="Scenario YAML file, or a 
 
 
 @app.command()
+@user_errors
+def serve(host: Annotated[str, typer.Option(help="Address to listen on (loopback by default: the dashboard has no login).")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+          store_path: StoreOption = None,
+          scenarios: Annotated[Path, typer.Option("--scenarios", help="Folder of scenario files the dashboard lists and saves to.")] = Path("scenarios")) -> None:
+    """Dashboard: a local web page to edit and validate scenarios, run engines with progress, browse and compare
+    runs, see the report with its map, and download it."""
+    try:
+        import uvicorn
+
+        from drawdown.web import create_app
+    except ImportError:
+        raise DrawdownError.single("the dashboard needs FastAPI and uvicorn",
+                                   suggestion="pip install 'drawdown[web]'") from None
+    if not scenarios.is_dir():
+        raise DrawdownError.single(f"no scenario folder at {scenarios}", suggestion="pass --scenarios DIR")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"warning: listening on {host}: anyone who can reach it can run scenarios (there is no login)")
+    out.print(f"drawdown dashboard on http://{host}:{port}/ (Ctrl-C to stop)", highlight=False)
+    uvicorn.run(create_app(store_path, scenarios), host=host, port=port, log_level="warning")
+
+
+@app.command()
 def schema(markdown: Annotated[bool, typer.Option("--markdown", help="Print the language reference as Markdown instead.")] = False) -> None:
     """Print the JSON Schema of the scenario language (or its Markdown reference)."""
     if markdown:

@@ -344,6 +344,10 @@ th, td {{ border-bottom: 1px solid #d0d7de; padding: 4px 6px; text-align: left; 
 th {{ background: #f6f8fa; }} .note {{ color: #57606a; font-size: 13px; }}
 </style>
 <script type="text/javascript">{get_plotlyjs()}</script>
+<script type="text/javascript">
+// plotly rejects an animation's promise with no reason when the next slider step interrupts it: not an error
+window.addEventListener("unhandledrejection", function (event) {{ if (event.reason === undefined) event.preventDefault(); }});
+</script>
 </head><body>
 <h1>{html.escape(run['scenario'])}</h1>
 <p class="meta">{html.escape(run.get('description') or '')}</p>
