@@ -647,7 +647,8 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on (loopback
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"warning: listening on {host}: anyone who can reach it can run scenarios (there is no login)")
     out.print(f"drawdown dashboard on http://{host}:{port}/ (Ctrl-C to stop)", highlight=False)
-    uvicorn.run(create_app(store_path, scenarios), host=host, port=port, log_level="warning")
+    hosts = ["127.0.0.1", "localhost", "::1", "[::1]"] + ([host] if host not in ("127.0.0.1", "localhost", "::1") else [])
+    uvicorn.run(create_app(store_path, scenarios, allowed_hosts=hosts), host=host, port=port, log_level="warning")
 
 
 @app.command()

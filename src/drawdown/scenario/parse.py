@@ -69,6 +69,21 @@ class Positions:
             path = path[:-1]
 
 
+def refuse_aliases(text: str, path: str) -> None:
+    """Scenarios never need YAML aliases (``*name``), and nested aliases make a few hundred bytes expand into
+    gigabytes ("billion laughs"): refuse them before anything expands."""
+    from ruamel.yaml.events import AliasEvent
+
+    try:
+        for event in YAML(typ="rt").parse(text):
+            if isinstance(event, AliasEvent):
+                mark = event.start_mark
+                raise ScenarioError.single("YAML aliases (*name) are not allowed; write the value out",
+                                           Location(path, mark.line + 1, mark.column + 1))
+    except MarkedYAMLError:
+        return  # a syntax error: the loader reports it, located
+
+
 def _walk(node: Any, path: Path_, positions: Positions) -> None:
     if isinstance(node, CommentedMap):
         for key in node:
@@ -189,6 +204,7 @@ def parse_text(text: str, path: str = "<scenario>") -> ParsedScenario:
     yaml = YAML(typ="rt")
     yaml.Constructor = _Constructor
     try:
+        refuse_aliases(text, path)
         document = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

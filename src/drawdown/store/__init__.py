@@ -136,6 +136,12 @@ class Store:
             try:
                 con = duckdb.connect(str(self.path), read_only=read_only)
                 break
+            except duckdb.ConnectionException as exc:
+                # the same process holds the file open for writing (a run in a thread): wait for it
+                if "different configuration" not in str(exc) or time.monotonic() > deadline:
+                    raise StoreError.single(f"cannot open the results store: {exc}", Location(str(self.path))) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
             except duckdb.IOException as exc:
                 if "not a valid duckdb database" in str(exc).lower():
                     raise StoreError.single("not a drawdown results store (not a DuckDB file)",

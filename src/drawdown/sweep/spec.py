@@ -148,6 +148,9 @@ def load_spec(path: str | Path) -> SweepSpec:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise DrawdownError.single("sweep spec is not UTF-8 text", Location(where)) from None
+    from drawdown.scenario.parse import refuse_aliases
+
+    refuse_aliases(text, where)
     try:
         document = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:

@@ -23,13 +23,16 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request  # the `web` extra; only `drawdown serve` imports this module
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from drawdown.errors import DrawdownError
 
 #: Largest scenario text accepted (the same limit as the parser's).
 MAX_UPLOAD_BYTES = 1_000_000
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}$")
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,80}")  # used with fullmatch (no trailing newline slips through)
 ENGINES = ("posture", "campaign", "roadmap", "cost")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]", "testserver")
 
 
 class Jobs:
@@ -80,7 +83,8 @@ def problems_of(error: DrawdownError) -> list[dict[str, Any]]:
     return out
 
 
-def create_app(store_path: str | Path | None = None, scenario_dir: str | Path = "scenarios") -> FastAPI:
+def create_app(store_path: str | Path | None = None, scenario_dir: str | Path = "scenarios", *,
+               allowed_hosts: list[str] | None = None) -> FastAPI:
     """The dashboard app over a results store and a folder of scenarios."""
     from drawdown.data import load_dataset
     from drawdown.runner import build_report_document, run_campaign, run_cost, run_roadmap, run_scenario
@@ -88,13 +92,15 @@ def create_app(store_path: str | Path | None = None, scenario_dir: str | Path = 
     from drawdown.store import Store
 
     app = FastAPI(title="drawdown", docs_url=None, redoc_url=None, openapi_url=None)
+    # only requests addressed to this machine by name or loopback address (defeats DNS rebinding)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts or LOOPBACK_HOSTS))
     store = Store(store_path)
     folder = Path(scenario_dir).resolve()
     jobs = Jobs()
     data = load_dataset()
 
     def scenario_file(name: str) -> Path:
-        if not NAME.match(name):
+        if not NAME.fullmatch(name):
             raise HTTPException(400, f"'{name}' is not a scenario name (lower case, digits, - and _)")
         path = (folder / f"{name}.yaml").resolve()
         if path.parent != folder:
@@ -102,9 +108,17 @@ def create_app(store_path: str | Path | None = None, scenario_dir: str | Path = 
         return path
 
     async def body_text(request: Request) -> str:
-        raw = await request.body()
-        if len(raw) > MAX_UPLOAD_BYTES:
-            raise HTTPException(413, f"scenario text is {len(raw):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}")
+        # JSON only: a form or text/plain post from another web site would skip the browser's preflight check
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            raise HTTPException(415, "send the scenario as JSON (Content-Type: application/json)")
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 1000:
+            raise HTTPException(413, f"the request is {int(declared):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}")
+        raw = b""
+        async for chunk in request.stream():  # never hold more than the limit, whatever the headers say
+            raw += chunk
+            if len(raw) > MAX_UPLOAD_BYTES + 1000:
+                raise HTTPException(413, f"the request is over the limit of {MAX_UPLOAD_BYTES:,} bytes")
         try:
             payload = __import__("json").loads(raw or b"{}")
         except ValueError:
@@ -118,13 +132,20 @@ def create_app(store_path: str | Path | None = None, scenario_dir: str | Path = 
     async def _drawdown_error(request: Request, exc: DrawdownError) -> JSONResponse:
         return JSONResponse({"ok": False, "problems": problems_of(exc)}, status_code=422)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # a message, never a stack trace
+        traceback.print_exception(exc)
+        return JSONResponse({"ok": False, "problems": [{"message": f"internal error: {type(exc).__name__}",
+                                                        "line": None}]}, status_code=500)
+
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
         return PAGE
 
     @app.get("/api/scenarios")
     def scenarios() -> list[dict[str, str]]:
-        return [{"name": p.stem} for p in sorted(folder.glob("*.yaml")) if NAME.match(p.stem)]
+        return [{"name": p.stem} for p in sorted(folder.glob("*.yaml"))
+                if NAME.fullmatch(p.stem) and p.resolve().parent == folder and p.resolve().is_file()]
 
     @app.get("/api/scenarios/{name}")
     def scenario(name: str) -> dict[str, str]:
@@ -133,18 +154,24 @@ def create_app(store_path: str | Path | None = None, scenario_dir: str | Path = 
             raise HTTPException(404, f"no scenario '{name}'")
         return {"name": name, "text": path.read_text()}
 
+    def compile_text(text: str, name: str) -> Any:
+        scenario = scenario_from_text(text, name)
+        scenario.timeline(data)
+        return scenario
+
     @app.put("/api/scenarios/{name}")
     async def save(name: str, request: Request) -> dict[str, Any]:
+        path = scenario_file(name)  # the name first: a bad name is the first thing to say
         text = await body_text(request)
-        scenario_from_text(text, f"{name}.yaml").timeline(data)  # refuse what does not validate
-        scenario_file(name).write_text(text)
+        await run_in_threadpool(compile_text, text, f"{name}.yaml")  # refuse what does not validate
+        path.write_text(text)
         return {"ok": True, "name": name}
 
     @app.post("/api/validate")
     async def validate(request: Request) -> dict[str, Any]:
         text = await body_text(request)
         try:
-            scenario_from_text(text, "scenario.yaml").timeline(data)
+            await run_in_threadpool(compile_text, text, "scenario.yaml")  # off the event loop
         except DrawdownError as exc:
             return {"ok": False, "problems": problems_of(exc)}
         return {"ok": True, "problems": []}
@@ -155,8 +182,7 @@ def create_app(store_path: str | Path | None = None, scenario_dir: str | Path = 
         engine = request.query_params.get("engine", "posture")
         if engine not in ENGINES:
             raise HTTPException(400, f"engine must be one of {', '.join(ENGINES)}")
-        scenario = scenario_from_text(text, "scenario.yaml")
-        scenario.timeline(data)  # validation errors answer now, located, before anything runs
+        scenario = await run_in_threadpool(compile_text, text, "scenario.yaml")  # errors answer now, located
 
         def work(progress: Any) -> dict[str, Any]:
             progress(engine)
@@ -183,7 +209,8 @@ def create_app(store_path: str | Path | None = None, scenario_dir: str | Path = 
         if not store.path.exists():
             return []
         frame = store.list_runs()
-        return [{k: (str(v) if k in ("started_at", "finished_at") else v) for k, v in row.items()}
+        frame = frame.astype(object).where(frame.notna(), None)  # NULLs as null, not NaN
+        return [{k: (str(v) if k in ("started_at", "finished_at") and v is not None else v) for k, v in row.items()}
                 for row in frame.to_dict("records")]
 
     @app.get("/api/runs/{run_id}")
@@ -249,12 +276,14 @@ iframe { width: 100%; height: 900px; border: 1px solid #d0d7de; }
   <div id="comparison"></div>
   <h3>Report</h3>
   <div id="report-link"></div>
-  <iframe id="report" title="report"></iframe>
+  <iframe id="report" title="report" sandbox="allow-scripts allow-same-origin allow-downloads"></iframe>
 </section>
 </main>
 <script>
 const $ = (id) => document.getElementById(id);
 async function api(path, options) {
+  options = options || {};
+  if (options.body) options.headers = { 'Content-Type': 'application/json' };
   const response = await fetch(path, options);
   let body = null;
   try { body = await response.json(); } catch (e) { body = null; }
@@ -277,6 +306,7 @@ async function loadScenarios() {
 async function loadRuns() {
   const r = await api('/api/runs');
   const list = $('runs'); list.innerHTML = '';
+  if (r.status !== 200 || !Array.isArray(r.body)) return;
   for (const id of ['cmp-a', 'cmp-b']) $(id).innerHTML = '';
   for (const run of r.body.slice().reverse()) {
     const li = text(document.createElement('li'), run.scenario + ' · ' + run.engine + ' · ' + run.status);
