@@ -5,6 +5,7 @@ Every user error exits with status 2 and a ``FILE:LINE:COL: message`` line on st
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -376,21 +377,13 @@ def roadmap(file: Annotated[Path, typer.Argument(help="Scenario YAML whose withd
     data = load_dataset(data_dir)
     scenario = load_scenario(file)
     with err.status("sizing the deterrence requirement and solving the roadmap", spinner="dots") if not json_out \
-            else _nothing():
+            else contextlib.nullcontext():
         document = run_roadmap(scenario, data, objective=objective, seed=seed, solver=solver, what_ifs=what_ifs,
                                store=None if no_store else Store(store_path))
     if json_out:
         _print_json(document)
         return
     _render_roadmap(document)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: Any) -> None:
-        return None
 
 
 def _render_roadmap(d: dict[str, Any]) -> None:

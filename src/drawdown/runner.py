@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from drawdown import __version__
 from drawdown.campaign import ratio_trajectories, required_defenders, resolve_backend, simulate
@@ -268,7 +267,7 @@ def run_roadmap(scenario: Scenario, data: Dataset, *, objective: str | None = No
 def run_cost(scenario: Scenario, data: Dataset, *, store: Store | None = None) -> dict[str, Any]:
     """The cost model on the scenario: its `cost` buy list if it has one, and the yearly bill of the European
     forces its actions add (deploy, backfill), per nation and year against the spending lines."""
-    from drawdown.cost import CostBook, cost_additions, cost_buylist, spending_lines
+    from drawdown.cost import CostBook, cost_additions, cost_buylist, european_additions, spending_lines
     from drawdown.scenario.model import Selector
     from drawdown.scenario.timeline import resolve_nations
 
@@ -283,7 +282,7 @@ def run_cost(scenario: Scenario, data: Dataset, *, store: Store | None = None) -
         holdings = timeline.holdings
         us_present = int(holdings.loc[(holdings["phase"] == 0) & (holdings["owner"] == "USA"), "personnel"].sum())
         document["buylist"] = cost_buylist(block, book, payers, parameters, us_present=us_present)
-    additions, unpriced = _european_additions(timeline, data)
+    additions, unpriced = european_additions(timeline.holdings, timeline.dates, book)
     if unpriced:
         document["unpriced_unit_types"] = unpriced  # added by the scenario but without a price in unit_costs
     years = sorted({d.year for d in timeline.dates})
@@ -309,32 +308,6 @@ def run_cost(scenario: Scenario, data: Dataset, *, store: Store | None = None) -
         }
     _record(store, scenario, data, document, "cost", 0, {})
     return document
-
-
-def _european_additions(timeline: Any, data: Dataset) -> tuple[pd.DataFrame, list[str]]:
-    """New European units a scenario adds (deployments and backfill), as ``nation, unit_type, year, units``
-    fielded (the unit count is personnel over the type's strength; a unit withdrawn and sent again is bought
-    once), and the unit types it adds that have no price."""
-    holdings = timeline.holdings
-    added = holdings[(holdings["owner"] != "USA") & holdings["status"].isin(["deployed", "backfill"])]
-    if added.empty:
-        return pd.DataFrame(columns=["nation", "unit_type", "year", "units"]), []
-    strength = data.unit_types.set_index("id")["personnel"].astype(float)
-    priced = set(data.tables["unit_costs"].loc[data.tables["unit_costs"]["acquisition_usd_m"].notna(), "unit_type"])
-    per_phase = added.groupby(["owner", "unit_type", "phase"])["personnel"].sum().unstack("phase").fillna(0.0)
-    rows = []
-    unpriced = sorted(set(per_phase.index.get_level_values("unit_type")) - priced)
-    for (owner, unit_type), series in per_phase.iterrows():
-        if unit_type not in priced:
-            continue
-        peak = series.cummax()
-        steps = peak.diff().fillna(peak.iloc[0])
-        for phase, step in steps.items():
-            if step > 0:
-                rows.append({"nation": owner, "unit_type": unit_type, "year": timeline.dates[int(phase)].year,
-                             "units": step / strength[unit_type]})
-    frame = pd.DataFrame(rows, columns=["nation", "unit_type", "year", "units"])
-    return frame.groupby(["nation", "unit_type", "year"], as_index=False)["units"].sum(), unpriced
 
 
 def run_sensitivity(store: Store, run_id: str, data: Dataset | None = None) -> dict[str, Any]:

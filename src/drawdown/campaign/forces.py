@@ -52,6 +52,15 @@ def _listed(data: Dataset, forces: dict[str, dict[str, float]]) -> list[dict[str
             for country, units in forces.items() for unit_type, count in units.items()]
 
 
+def theatre_countries(data: Dataset, theatre: str) -> list[str]:
+    """The nations whose forces count in a theatre: its own, and every nation defending one of its axes."""
+    theatres = data.tables["theatres"].set_index("id")
+    axes = data.tables["axes"]
+    rows = axes[axes["theatre"] == theatre]
+    return list(dict.fromkeys(str(theatres.at[theatre, "countries"]).split(";")
+                              + [c for r in rows.itertuples() for c in str(r.defended_by).split(";")]))
+
+
 def theatre_forces(data: Dataset, contingency: Contingency, posture: pd.DataFrame | None) -> TheatreForces:
     """Assemble the forces on each axis of ``contingency.theatre``.
 
@@ -61,8 +70,7 @@ def theatre_forces(data: Dataset, contingency: Contingency, posture: pd.DataFram
     theatre = data.tables["theatres"].set_index("id").loc[contingency.theatre]
     axes_table = data.tables["axes"]
     rows = axes_table[axes_table["theatre"] == contingency.theatre]
-    countries = list(dict.fromkeys(str(theatre["countries"]).split(";")
-                                   + [c for r in rows.itertuples() for c in str(r.defended_by).split(";")]))
+    countries = theatre_countries(data, contingency.theatre)
     units: list[dict[str, object]] = []
     if contingency.defenders is not None:
         units += _listed(data, contingency.defenders)

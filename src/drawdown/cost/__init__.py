@@ -21,7 +21,7 @@ import pandas as pd
 from drawdown.data import Dataset
 from drawdown.errors import DrawdownError, did_you_mean
 
-__all__ = ["Price", "ItemCost", "CostBook", "cost_buylist", "cost_additions", "spending_lines"]
+__all__ = ["Price", "ItemCost", "CostBook", "cost_buylist", "cost_additions", "european_additions", "spending_lines"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class CostBook:
     personnel_usd_per_troop: float
     om_share: float
     _cache: dict[tuple[str, str], ItemCost] = field(default_factory=dict, repr=False)
+    _index: pd.Series | None = field(default=None, repr=False)
 
     @classmethod
     def from_parameters(cls, data: Dataset, parameters: dict[str, Any] | None = None, *,
@@ -84,8 +85,9 @@ class CostBook:
     # ---- money across years ------------------------------------------------------------------------
     @property
     def _deflators(self) -> pd.Series:
-        table = self.data.tables["deflators"]
-        return table.set_index("year")["us_gdp_deflator"].astype(float)
+        if self._index is None:  # read once per book: to_base runs for every price row
+            self._index = self.data.tables["deflators"].set_index("year")["us_gdp_deflator"].astype(float)
+        return self._index
 
     def to_base(self, value: float, year: int | None) -> float:
         """A then-year US$ figure in base-year US$ (figures without a year are taken as base-year)."""
@@ -312,3 +314,27 @@ def cost_additions(additions: pd.DataFrame, book: CostBook, horizon_years: list[
             rows.append({"nation": nation, "year": year, "acquisition_usd_m": buy, "running_usd_m": run,
                          "total_usd_m": buy + run})
     return pd.DataFrame(rows, columns=["nation", "year", "acquisition_usd_m", "running_usd_m", "total_usd_m"])
+
+
+def european_additions(holdings: pd.DataFrame, dates: list[Any], book: CostBook) -> tuple[pd.DataFrame, list[str]]:
+    """New European units a posture timeline adds (deployments and backfill), as ``nation, unit_type, year,
+    units`` fielded (the unit count is personnel over the type's strength; a unit withdrawn and sent again is
+    bought once), and the unit types it adds that have no price."""
+    added = holdings[(holdings["owner"] != "USA") & holdings["status"].isin(["deployed", "backfill"])]
+    if added.empty:
+        return pd.DataFrame(columns=["nation", "unit_type", "year", "units"]), []
+    strength = book.data.unit_types.set_index("id")["personnel"].astype(float)
+    priced = set(book.priced_unit_types())
+    per_phase = added.groupby(["owner", "unit_type", "phase"])["personnel"].sum().unstack("phase").fillna(0.0)
+    unpriced = sorted(set(per_phase.index.get_level_values("unit_type")) - priced)
+    rows = []
+    for (owner, unit_type), series in per_phase.iterrows():
+        if unit_type not in priced:
+            continue
+        peak = series.cummax()
+        for phase, step in peak.diff().fillna(peak.iloc[0]).items():
+            if step > 0:
+                rows.append({"nation": owner, "unit_type": unit_type, "year": dates[int(phase)].year,
+                             "units": step / strength[unit_type]})
+    frame = pd.DataFrame(rows, columns=["nation", "unit_type", "year", "units"])
+    return frame.groupby(["nation", "unit_type", "year"], as_index=False)["units"].sum(), unpriced

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from drawdown.campaign import required_defenders
-from drawdown.campaign.forces import ADVERSARIES, _national, coefficients, theatre_forces, us_aircraft
+from drawdown.campaign.forces import (ADVERSARIES, _national, coefficients, theatre_countries, theatre_forces,
+                                      us_aircraft)
 from drawdown.cost import CostBook, gdp_base
 from drawdown.data import Dataset
 from drawdown.errors import ScenarioError
@@ -105,14 +106,6 @@ def lead_phases(dates: list[dt.date], years: float) -> int:
     year, month = dates[0].year + total // 12, total % 12 + 1
     day = min(dates[0].day, calendar.monthrange(year, month)[1])
     return _phase_of(dates, dt.date(year, month, day))
-
-
-def theatre_countries(data: Dataset, theatre: str) -> list[str]:
-    theatres = data.tables["theatres"].set_index("id")
-    axes = data.tables["axes"]
-    rows = axes[axes["theatre"] == theatre]
-    return list(dict.fromkeys(str(theatres.at[theatre, "countries"]).split(";")
-                              + [c for r in rows.itertuples() for c in str(r.defended_by).split(";")]))
 
 
 def requirement(data: Dataset, theatre: str, date: dt.date, *, hold_days: float, probability: float,
@@ -333,5 +326,4 @@ def production_capacity(data: Dataset, resources: list[str], dates: list[dt.date
     return out
 
 
-__all__ = ["Problem", "Ceiling", "build_problem", "requirement", "phase_years", "lead_phases", "theatre_countries",
-           "CAPABILITIES"]
+__all__ = ["Problem", "Ceiling", "build_problem", "requirement", "phase_years", "lead_phases", "CAPABILITIES"]

@@ -158,6 +158,23 @@ WITHDRAWAL_COLUMNS = [
 
 
 # ---------------------------------------------------------------------------------------------- compiler
+def lift_paths(data: Dataset) -> set[str]:
+    """`set` paths of the movement engine's figures: lift.ASSET.PARAMETER, and lift.FLEET.available for air and
+    sea fleets (their number of aircraft or ships)."""
+    lift = data.tables.get("lift_parameters")
+    assets = data.tables.get("lift_assets")
+    paths = set() if lift is None else {f"lift.{r.asset}.{r.parameter}" for r in lift.itertuples()}
+    if assets is not None:
+        paths |= {f"lift.{x}.available" for x in assets[assets["mode"].isin(["air", "sea"])]["id"]}
+    return paths
+
+
+def settable_paths(data: Dataset) -> set[str]:
+    """Every path a scenario may `set`: the parameters table, campaign coefficients and the lift figures."""
+    coefficients = {f"campaign.coefficient.{n}" for n in data.tables["campaign_coefficients"]["name"]}
+    return set(data.parameters["path"]) | coefficients | lift_paths(data)
+
+
 def resolve_nations(data: Dataset, selector: Selector) -> list[str]:
     """Nations named by a nations selector (AND across keys, OR within a list), in table order."""
     sets: list[frozenset[str]] = []
@@ -474,11 +491,7 @@ class _Compiler:
     def check_parameter(self, pa: ParsedAction) -> None:
         a: Set = pa.action  # type: ignore[assignment]
         if a.path.startswith("lift."):  # movement engine figures: lift.ASSET.PARAMETER (lift_parameters)
-            lift = self.data.tables.get("lift_parameters")
-            assets = self.data.tables.get("lift_assets")
-            paths = set() if lift is None else {f"lift.{r.asset}.{r.parameter}" for r in lift.itertuples()}
-            if assets is not None:  # a fleet's number of aircraft or ships can be set directly
-                paths |= {f"lift.{x}.available" for x in assets[assets["mode"].isin(["air", "sea"])]["id"]}
+            paths = lift_paths(self.data)
             parameter = a.path.rsplit(".", 1)[-1]
             positive = parameter not in ZERO_ALLOWED_LIFT
             if a.path not in paths:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 import os
@@ -163,11 +164,11 @@ def run_points(job: dict[str, Any], points: list[tuple[int, dict[str, Any]]]) ->
     for index, point in points:
         started = time.perf_counter()
         document = point_scenario(job["base"], point, set(job["integers"]), set(job.get("settable", [])))
-        stream = _StringSink()
+        stream = io.StringIO()
         YAML(typ="safe").dump(document, stream)
         engine, samples, seed = job["engine"], int(job["samples"]), int(job["seed"])
         try:
-            scenario = scenario_from_text(stream.text, job["base_path"])
+            scenario = scenario_from_text(stream.getvalue(), job["base_path"])
             if engine == "campaign":
                 result = runner.run_campaign(scenario, data, samples=samples, seed=seed)
             elif engine == "movement":
@@ -194,18 +195,6 @@ def run_points(job: dict[str, Any], points: list[tuple[int, dict[str, Any]]]) ->
     return out
 
 
-class _StringSink:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str | bytes) -> None:
-        self.parts.append(text.decode() if isinstance(text, bytes) else text)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
 # ---- the sweep -----------------------------------------------------------------------------------------------
 
 def prepare(spec: SweepSpec, data: Any, data_dir: str | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -213,7 +202,7 @@ def prepare(spec: SweepSpec, data: Any, data_dir: str | None = None) -> tuple[di
     from ruamel.yaml import YAML
 
     from drawdown.scenario import load_scenario, scenario_from_text
-    from drawdown.sweep.spec import settable_paths
+    from drawdown.scenario.timeline import settable_paths
 
     base_scenario = load_scenario(spec.base_path)  # a broken base scenario fails here, located in its own file
     base = YAML(typ="safe").load(base_scenario.text)
@@ -238,10 +227,10 @@ def prepare(spec: SweepSpec, data: Any, data_dir: str | None = None) -> tuple[di
     # then at its highest) before anything runs
     for corner in ("min", "max"):
         values = {p.path: (min if corner == "min" else max)(points[p.path], key=_order) for p in spec.model.parameters}
-        stream = _StringSink()
+        stream = io.StringIO()
         YAML(typ="safe").dump(point_scenario(base, values, integers, settable), stream)
         try:
-            scenario_from_text(stream.text, str(spec.base_path)).timeline(data)
+            scenario_from_text(stream.getvalue(), str(spec.base_path)).timeline(data)
         except DrawdownError as exc:
             text = ", ".join(f"{k}={_plain_value(v, k in integers)!r}" for k, v in values.items())
             raise DrawdownError.single(f"the {corner}imum of the design ({text}) makes an invalid scenario: "

@@ -172,19 +172,10 @@ def load_spec(path: str | Path) -> SweepSpec:
     return SweepSpec(model, where, text, positions, base)
 
 
-def settable_paths(data: Any) -> set[str]:
-    """Paths a scenario may `set`: the parameters table, campaign coefficients and the lift figures."""
-    table = set(data.parameters["path"])
-    coefficients = {f"campaign.coefficient.{n}" for n in data.tables["campaign_coefficients"]["name"]}
-    lift = {f"lift.{r.asset}.{r.parameter}" for r in data.tables["lift_parameters"].itertuples()}
-    assets = data.tables["lift_assets"]
-    lift |= {f"lift.{a}.available" for a in assets.loc[assets["mode"].isin(["air", "sea"]), "id"]}
-    return table | coefficients | lift
-
-
 def check_paths(spec: SweepSpec, data: Any, base_document: dict[str, Any]) -> list[Problem]:
     """Every parameter path names a scenario field or a settable model parameter (before anything runs)."""
     from drawdown.scenario.model import ScenarioHeader
+    from drawdown.scenario.timeline import settable_paths
 
     settable = settable_paths(data)
     problems = []

@@ -13,6 +13,7 @@ external assets (the page's script and style are inline; reports embed plotly.js
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -120,7 +121,7 @@ def create_app(store_path: str | Path | None = None, scenario_dir: str | Path = 
             if len(raw) > MAX_UPLOAD_BYTES + 1000:
                 raise HTTPException(413, f"the request is over the limit of {MAX_UPLOAD_BYTES:,} bytes")
         try:
-            payload = __import__("json").loads(raw or b"{}")
+            payload = json.loads(raw or b"{}")
         except ValueError:
             raise HTTPException(400, "send JSON: {\"text\": \"...\"}") from None
         text = payload.get("text") if isinstance(payload, dict) else None
