@@ -848,5 +848,148 @@ def data_sources(conflicts: Annotated[bool, typer.Option("--conflicts", help="Sh
     out.print(rich_table)
 
 
+# ---------------------------------------------------------------------------------------------- evidence
+evidence_app = typer.Typer(help="Evidence from the news: articles in, posture claims and a runnable scenario out.",
+                           no_args_is_help=True)
+app.add_typer(evidence_app, name="evidence")
+ArticlesArg = Annotated[list[str], typer.Argument(help="Article files (.txt, .html), folders of them, or URLs.")]
+OutletOption = Annotated[str | None, typer.Option("--outlet", help="Outlet, when the text does not say (overrides).")]
+DateOption = Annotated[str | None, typer.Option("--date", help="Publication date YYYY-MM-DD, when the text does not say.")]
+
+
+def _date_option(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise DrawdownError.single(f"--date: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def _evidence(targets: list[str], *, check: bool, store_path: Path | None, no_store: bool, outlet: str | None,
+              date: str | None, data_dir: Path | None) -> tuple[Dataset, list[Any], dict[str, Any]]:
+    from drawdown.evidence import article_paths
+    from drawdown.runner import run_evidence
+
+    data = load_dataset(data_dir)
+    total = sum(len(article_paths(t)) for t in targets)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=total < 3) as progress:
+        task = progress.add_task("reading articles", total=total)
+        results, document = run_evidence(targets, data, check=check, store=None if no_store else Store(store_path),
+                                         outlet=outlet, date=_date_option(date),
+                                         progress=lambda _: progress.advance(task))
+    return data, results, document
+
+
+def _claims_table(article: dict[str, Any]) -> Table:
+    meta = " · ".join(str(x) for x in (article["outlet"], article["date"], article["title"]) if x)
+    table = Table(title=f"{article['path']}: {meta or 'no metadata found'}", title_justify="left")
+    for name in ("#", "action", "actor", "troops", "unit", "where", "modality", "per", "chars", "check"):
+        table.add_column(name, overflow="fold")
+    for c in article["claims"]:
+        troops = "" if c["troops"] is None else (
+            f"{c['troops']:,}-{c['troops_high']:,}" if c["troops_high"] else
+            f"{'' if c['qualifier'] in (None, 'exact') else c['qualifier'] + ' '}{c['troops']:,}")
+        check = c.get("check")
+        table.add_row(str(c["index"]), c["action"], c["actor"] or "", troops, c["unit_type"] or "", c["location"] or "",
+                      c["modality"], ", ".join(c["attribution"][1:] if article["outlet"] else c["attribution"]),
+                      f"{c['span'][0]}-{c['span'][1]}",
+                      "" if not check else {"agrees": "[green]agrees[/]", "conflicts": "[red]conflicts[/]"}.get(
+                          check["status"], "not covered"))
+    return table
+
+
+@evidence_app.command("extract")
+@user_errors
+def evidence_extract(targets: ArticlesArg, json_out: JsonOption = False, store_path: StoreOption = None,
+                     no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the claims.")] = False,
+                     outlet: OutletOption = None, date: DateOption = None, data_dir: DataOption = None) -> None:
+    """Read articles and list their posture claims: who, what, how many, where, when, how sure, on whose word,
+    and the character span each comes from."""
+    _, _, document = _evidence(targets, check=False, store_path=store_path, no_store=no_store, outlet=outlet,
+                               date=date, data_dir=data_dir)
+    if json_out:
+        _print_json(document)
+        return
+    for article in document["articles"]:
+        out.print(_claims_table(article))
+        if article["removed"]:
+            out.print(f"  removed: {'; '.join(article['removed'])}", highlight=False)
+
+
+@evidence_app.command("check")
+@user_errors
+def evidence_check(targets: ArticlesArg, json_out: JsonOption = False, store_path: StoreOption = None,
+                   no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the claims.")] = False,
+                   outlet: OutletOption = None, date: DateOption = None, data_dir: DataOption = None) -> None:
+    """Check each claim against the data (agrees, conflicts, not covered) and the claims against each other
+    (agreements and contradictions, e.g. a reported exit and a denial of it)."""
+    _, _, document = _evidence(targets, check=True, store_path=store_path, no_store=no_store, outlet=outlet,
+                               date=date, data_dir=data_dir)
+    if json_out:
+        _print_json(document)
+        return
+    for article in document["articles"]:
+        out.print(_claims_table(article))
+        for c in article["claims"]:
+            if c["check"]["status"] != "not_covered":
+                sources = ", ".join(c["check"]["sources"])
+                out.print(f"  #{c['index']} {c['check']['status']}: {c['check']['detail']}"
+                          + (f" [{sources}]" if sources else ""), highlight=False)
+    paths = {a["id"]: a["path"] for a in document["articles"]}
+    if document["relations"]:
+        table = Table(title="between claims", title_justify="left")
+        for name in ("relation", "claim", "claim", "why"):
+            table.add_column(name, overflow="fold")
+        for r in document["relations"]:
+            table.add_row(r["kind"], f"{Path(paths[r['a']['article']]).name} #{r['a']['claim']}",
+                          f"{Path(paths[r['b']['article']]).name} #{r['b']['claim']}", r["reason"])
+        out.print(table)
+
+
+@evidence_app.command("to-scenario")
+@user_errors
+def evidence_to_scenario(targets: ArticlesArg,
+                         output: Annotated[Path, typer.Option("-o", "--output", help="Scenario YAML to write.")],
+                         name: Annotated[str | None, typer.Option("--name", help="Scenario name (default: from the title).")] = None,
+                         store_path: StoreOption = None,
+                         no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the claims.")] = False,
+                         outlet: OutletOption = None, date: DateOption = None, data_dir: DataOption = None) -> None:
+    """Draft a scenario from the articles' claims: one action per claim that carries enough to act on, each with a
+    comment naming its article and span; the file validates and runs (`drawdown run`)."""
+    from drawdown.evidence import to_scenario
+
+    data, results, _ = _evidence(targets, check=False, store_path=store_path, no_store=no_store, outlet=outlet,
+                                 date=date, data_dir=data_dir)
+    text = to_scenario(results, data, name=name)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(output)
+    drafted = sum(1 for line in text.splitlines() if line.startswith("  - "))
+    claims = sum(len(r.claims) for r in results)
+    out.print(f"wrote {output}: {drafted} actions from {claims} claims in {len(results)} article(s); "
+              f"run it with `drawdown run {output}`", highlight=False)
+
+
+@evidence_app.command("list")
+@user_errors
+def evidence_list(json_out: JsonOption = False, store_path: StoreOption = None) -> None:
+    """Claims recorded in the results store, oldest article first."""
+    frame = Store(store_path).claims()
+    if json_out:
+        _print_json(frame.to_dict("records"))
+        return
+    table = Table(title=f"stored claims ({len(frame)})", title_justify="left")
+    for name in ("date", "outlet", "action", "actor", "troops", "where", "modality", "check"):
+        table.add_column(name, overflow="fold")
+    for row in frame.itertuples():
+        table.add_row(str(row.date)[:10] if row.date is not None and not pd.isna(row.date) else "", row.outlet or "",
+                      row.action, row.actor or "", "" if pd.isna(row.troops) else f"{int(row.troops):,}",
+                      row.location or "", row.modality, row.check_status or "")
+    out.print(table)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -443,3 +443,19 @@ def build_report_document(target: str, data: Dataset, *, store: Store | None = N
     return build_report(run, data, campaign=documents.get("campaign"), movement=documents.get("movement"),
                         roadmap=documents.get("roadmap"), cost=documents.get("cost"), sources=sorted(sources),
                         sensitivity=sweep)
+
+
+def run_evidence(targets: list[str], data: Dataset, *, check: bool = False, store: Store | None = None,
+                 outlet: str | None = None, date: Any = None,
+                 progress: Any = None) -> tuple[list[Any], dict[str, Any]]:
+    """Read articles, extract their claims (and check them), record them in the store; returns the results and
+    the JSON document of ``drawdown evidence extract/check``."""
+    from drawdown import evidence
+
+    results = evidence.extract(targets, data, outlet=outlet, date=date, progress=progress)
+    checked = evidence.check(results, data) if check else None
+    document = evidence.document(results, checked)
+    if store is not None:
+        store.add_articles(document["articles"], data_version=data.version, code_version=__version__)
+        document["store"] = str(store.path)
+    return results, document

@@ -67,6 +67,16 @@ CREATE TABLE IF NOT EXISTS sweep_points (
     run_id VARCHAR, point INTEGER, block VARCHAR, parameters JSON, outputs JSON, seconds DOUBLE,
     finished_at TIMESTAMP, PRIMARY KEY (run_id, point)
 );
+CREATE TABLE IF NOT EXISTS articles (
+    article_id VARCHAR PRIMARY KEY, path VARCHAR, kind VARCHAR, outlet VARCHAR, title VARCHAR, date DATE,
+    author VARCHAR, ingested_at TIMESTAMP, data_version VARCHAR, code_version VARCHAR
+);
+CREATE TABLE IF NOT EXISTS claims (
+    article_id VARCHAR, claim INTEGER, action VARCHAR, actor VARCHAR, troops BIGINT, troops_high BIGINT,
+    qualifier VARCHAR, unit_type VARCHAR, location VARCHAR, places JSON, time JSON, modality VARCHAR,
+    attribution JSON, span_start INTEGER, span_end INTEGER, check_status VARCHAR, check_detail VARCHAR,
+    PRIMARY KEY (article_id, claim)
+);
 CREATE TABLE IF NOT EXISTS events (
     run_id VARCHAR, phase INTEGER, date DATE, action_index INTEGER, kind VARCHAR, line INTEGER,
     description VARCHAR, personnel BIGINT
@@ -271,6 +281,40 @@ class Store:
             con.execute("INSERT INTO run_summary VALUES (?, ?)", [sweep_id, json.dumps(summary, default=str)])
             con.execute("UPDATE runs SET status = 'complete', finished_at = ? WHERE run_id = ?", [_now(), sweep_id])
             con.execute("COMMIT")
+
+    # ---- evidence ------------------------------------------------------------------------------
+    def add_articles(self, articles: list[dict[str, Any]], *, data_version: str, code_version: str) -> None:
+        """Store articles and their claims (``drawdown.evidence.document`` shape) in one transaction; an article
+        read again replaces its earlier claims, so the store never holds two readings of one text."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for art in articles:
+                    con.execute("DELETE FROM claims WHERE article_id = ?", [art["id"]])
+                    con.execute("DELETE FROM articles WHERE article_id = ?", [art["id"]])
+                    con.execute("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                [art["id"], art["path"], art["kind"], art.get("outlet"), art.get("title"),
+                                 art.get("date"), art.get("author"), _now(), data_version, code_version])
+                    for c in art["claims"]:
+                        check = c.get("check") or {}
+                        con.execute("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                    [art["id"], c["index"], c["action"], c.get("actor"), c.get("troops"),
+                                     c.get("troops_high"), c.get("qualifier"), c.get("unit_type"), c.get("location"),
+                                     json.dumps(c.get("places", [])), json.dumps(c.get("time")), c["modality"],
+                                     json.dumps(c.get("attribution", [])), c["span"][0], c["span"][1],
+                                     check.get("status"), check.get("detail")])
+                _fault_pause()
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def claims(self) -> pd.DataFrame:
+        """Every stored claim with its article's outlet, title and date."""
+        with self.connect(read_only=True) as con:
+            return con.execute(
+                "SELECT a.outlet, a.title, a.date, a.path, c.* FROM claims c JOIN articles a USING (article_id) "
+                "ORDER BY a.date NULLS LAST, a.article_id, c.claim").df()
 
     def fail_run(self, run_id: str, error: str) -> None:
         with self.connect() as con:

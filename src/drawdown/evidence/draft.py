@@ -1,0 +1,227 @@
+"""A runnable scenario drafted from claims: one action per claim that carries enough to act on, each with a
+comment pointing to its article and character span. What the articles do not say (dates, unit types) is filled
+with stated defaults, and claims that cannot become an action are listed as comments with the reason.
+
+The draft is compiled against the data before it is returned; an action the compiler refuses is commented out
+with the compiler's message, so the file always validates and runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+
+from drawdown.data import Dataset
+from drawdown.errors import DrawdownError
+from drawdown.evidence.claims import Claim
+from drawdown.evidence.source import Article
+
+DEFAULT_YEARS = 2  # a withdrawal or deployment with no date in the article is drafted over two years
+HORIZON_YEARS = 4
+CAPABILITY_WORDS = [("missile defen", "air_missile_defence"), ("air defen", "air_missile_defence"),
+                    ("from the air", "air"), ("air power", "air"), ("air support", "air"), ("air cover", "air"),
+                    ("intelligence", "isr"), ("surveillance", "isr"), ("logistic", "lift"), ("airlift", "lift"),
+                    ("refuel", "tanker"), ("naval", "naval"), ("command", "c2")]
+
+
+@dataclass
+class _Line:
+    comment: str
+    action: str | None  # YAML flow mapping, or None for a comment-only entry
+
+
+def _q(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _first_of_next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def _selector(claim: Claim, roles: tuple[str, ...] = ("from", "in", "to")) -> dict[str, list[str]]:
+    sel: dict[str, list[str]] = {}
+    for p in claim.places:
+        if p.role not in roles:
+            continue
+        if p.kind == "country":
+            sel.setdefault("countries", []).append(p.code)
+        elif p.kind == "site":
+            sel.setdefault("sites", []).append(p.code)
+        elif p.code == "EUR":
+            sel.setdefault("groups", []).append("nato_europe")
+        else:
+            sel.setdefault("groups", []).append(p.code)
+    return {k: list(dict.fromkeys(v)) for k, v in sel.items()}
+
+
+def _flow(sel: dict[str, list[str]]) -> str:
+    return "{" + ", ".join(f"{k}: [{', '.join(v)}]" for k, v in sel.items()) + "}"
+
+
+def _who(claim: Claim, owners: set[str], nations: set[str]) -> str | None:
+    if claim.actor == "EUROPE":
+        return "{groups: [nato_europe]}"
+    return claim.actor if claim.actor in nations else None
+
+
+def draft_scenario(items: list[tuple[Article, list[Claim]]], data: Dataset, *, name: str | None = None,
+                   today: dt.date | None = None) -> str:
+    today = today or dt.date.today()
+    dates = [a.date for a, _ in items if a.date]
+    start = _first_of_next_month(min(dates)) if dates else _first_of_next_month(today)
+    horizon = dt.date(start.year + HORIZON_YEARS, 12, 31)
+    default_by = dt.date(start.year + DEFAULT_YEARS, start.month, 1) - dt.timedelta(days=1)
+    owners = set(data.force_elements["owner"])
+    nations = set(data.nation_codes)
+    unit_types = set(data.unit_types["id"])
+    entries: list[_Line] = []
+    for article, claims in items:
+        for c in claims:
+            where = f"{article.path} chars {c.span[0]}-{c.span[1]}"
+            said = ", ".join(c.attribution) or "the article"
+            summary = (f"{c.actor or 'someone'} {c.action}"
+                       + (f" {c.troops:,} troops" if c.troops else "")
+                       + (f" ({c.unit_type})" if c.unit_type else "")
+                       + (f", {c.location}" if c.location else "")
+                       + f"; {c.modality}; per {said}")
+            comment = f"{where}: {summary}"
+            action, why = _action(c, owners, nations, unit_types, start, default_by, horizon)
+            entries.append(_Line(comment + (f" -- {why}" if why and action else ""),
+                                 action) if action else _Line(f"{comment} -- not drafted: {why}", None))
+    header = _header(items, name, start, horizon, today)
+    return _validated(header, entries, data)
+
+
+def _by(claim: Claim, start: dt.date, default_by: dt.date) -> tuple[dt.date, str | None]:
+    time = claim.time or {}
+    if time.get("by"):
+        by = dt.date.fromisoformat(time["by"])
+        if by > start:
+            return by, None
+    return default_by, f"no date in the article: by {default_by.isoformat()} assumed"
+
+
+def _action(c: Claim, owners: set[str], nations: set[str], unit_types: set[str], start: dt.date,
+            default_by: dt.date, horizon: dt.date) -> tuple[str | None, str | None]:
+    if c.modality == "denial":
+        return None, "a denial"
+    who = _who(c, owners, nations)
+    if c.action == "station":
+        return None, "forces already there (see `drawdown evidence check`)"
+    if c.action in ("withdraw", "reduce", "keep", "shift") and (who is None or c.actor not in owners):
+        return None, f"{c.actor or 'no actor'} has no forces in the data to move"
+    by, why = _by(c, start, default_by)
+    if c.action == "withdraw":
+        sel = _selector(c, ("from", "in", "to"))
+        if not sel:
+            return None, "no place named"
+        return f"withdraw: {{who: {who}, from: {_flow(sel)}, start: {start}, by: {by}}}", why
+    if c.action == "reduce":
+        countries = c.countries
+        if c.troops is None or len(countries) != 1:
+            return None, "a reduction needs one nation and a figure to reduce to"
+        return f"reduce: {{who: {who}, in: {countries[0]}, to: {c.troops}, start: {start}, by: {by}}}", why
+    if c.action == "keep":
+        sel = {k: v for k, v in _selector(c).items() if k in ("countries", "sites")}
+        if not sel:
+            return None, "nothing named to keep"
+        return f"keep: {{who: {who}, " + ", ".join(f"{k}: [{', '.join(v)}]" for k, v in sel.items()) + "}", None
+    if c.action == "shift":
+        src, dst = _selector(c, ("from", "in")), _selector(c, ("to",))
+        if c.troops is None or not src or not dst:
+            return None, "a shift needs a figure, where from and where to"
+        return f"shift: {{who: {who}, troops: {c.troops}, from: {_flow(src)}, to: {_flow(dst)}, start: {start}, by: {by}}}", why
+    if c.action == "deploy":
+        dst = _selector(c, ("to", "in"))
+        if who is None or c.troops is None or not dst:
+            return None, "a deployment needs who, a troop figure and a destination"
+        unit = c.unit_type if c.unit_type in unit_types else ("ibct" if c.actor == "USA" else "mech_bde")
+        note = None if c.unit_type else f"unit type not in the article: {unit} assumed"
+        note = "; ".join(x for x in (why, note) if x) or None
+        return (f"deploy: {{who: {who}, to: {_flow(dst)}, troops: {c.troops}, unit_type: {unit}, start: {start}, "
+                f"by: {by}}}"), note
+    if c.action == "alert":
+        days = (c.time or {}).get("notice_days")
+        dst = _selector(c, ("to", "in"))
+        if who is None or c.troops is None or not days or not dst:
+            return None, "an alert needs who, a troop figure, the notice in days and a destination"
+        return f"alert: {{who: {who}, troops: {c.troops}, notice_days: {days}, to: {_flow(dst)}, start: {start}}}", None
+    if c.action == "backstop":
+        text = c.quote.lower()
+        capability = next((cap for words, cap in CAPABILITY_WORDS if words in text), None)
+        beneficiaries = [p.code for p in c.places if p.kind == "country" and p.code in nations]
+        if who is None or who.startswith("{") or not capability or len(beneficiaries) != 1:
+            return None, "a backstop needs who, one nation supported and a capability"
+        return f"backstop: {{who: {who}, for: {beneficiaries[0]}, capability: {capability}, start: {start}}}", None
+    return None, f"no scenario action for {c.action}"
+
+
+def _header(items: list[tuple[Article, list[Claim]]], name: str | None, start: dt.date, horizon: dt.date,
+            today: dt.date) -> list[str]:
+    first = items[0][0] if items else None
+    title = (first.title if first and first.title else "news claims")
+    slug = name or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40].strip("-") or "evidence-draft"
+    if not re.match(r"^[a-z0-9]", slug):
+        slug = "evidence-" + slug
+    lines = [f"# Drafted by `drawdown evidence to-scenario` on {today.isoformat()} from {len(items)} article(s).",
+             "# Each action names the article and character span it comes from; review every one before use:",
+             "# what the articles leave open (dates, unit types) is filled with the defaults stated beside it.",
+             f"name: {slug}",
+             f"description: {_q('Drafted from news claims: ' + '; '.join((a.title or a.path)[:60] for a, _ in items))}",
+             "provenance:"]
+    for article, claims in items:
+        note = f"drafted from {article.path} ({len(claims)} claims)"
+        if not article.date:
+            note += f"; no date in the article, {today.isoformat()} used"
+        if not article.title:
+            note += "; no title in the article"
+        lines.append(f"  - {{outlet: {_q(article.outlet or 'unknown outlet')}, title: {_q(article.title or article.path)}, "
+                     f"date: {(article.date or today).isoformat()}, note: {_q(note)}}}")
+    lines += [f"start: {start.isoformat()}", f"horizon: {horizon.isoformat()}", "step: quarter", "actions:"]
+    return lines
+
+
+def _render(header: list[str], entries: list[_Line]) -> str:
+    lines = list(header)
+    seen: set[str] = set()
+    for entry in entries:
+        lines.append(f"  # {entry.comment}")
+        if entry.action is None:
+            continue
+        if entry.action in seen:
+            lines.append("  #   (same action as above: not repeated)")
+            continue
+        seen.add(entry.action)
+        lines.append(f"  - {entry.action}")
+    if not any(e.action for e in entries):
+        lines.append("  []  # no claim carried enough to draft an action")
+    return "\n".join(lines) + "\n"
+
+
+def _validated(header: list[str], entries: list[_Line], data: Dataset) -> str:
+    from drawdown.scenario import scenario_from_text
+
+    for _ in range(len(entries) + 1):
+        text = _render(header, entries)
+        try:
+            scenario = scenario_from_text(text, "<draft>")
+            scenario.timeline(data)
+            return text
+        except DrawdownError as exc:
+            lines = text.split("\n")
+            bad = None
+            for problem in exc.problems:
+                line = problem.location.line if problem.location else None
+                if line and 1 <= line <= len(lines) and lines[line - 1].lstrip().startswith("- "):
+                    bad = lines[line - 1].strip()[2:]
+                    message = str(problem.message)
+                    break
+            if bad is None:
+                raise
+            for entry in entries:
+                if entry.action == bad:
+                    entry.comment += f" -- not drafted: the scenario compiler refused it ({message})"
+                    entry.action = None
+    raise DrawdownError.single("could not draft a valid scenario")  # pragma: no cover - loop always shrinks
+
