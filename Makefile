@@ -35,7 +35,11 @@ demo: $(STAMP)
 	$(BIN)/drawdown sweep sweeps/baltic-drivers.yaml --store $(OUT)/results.duckdb
 	$(BIN)/drawdown sensitivity sweeps/baltic-drivers.yaml --store $(OUT)/results.duckdb
 	$(BIN)/drawdown report scenarios/germany-roadmap.yaml -o $(OUT)/report.html --store $(OUT)/results.duckdb
-	@echo "demo: JSON written to $(OUT)/demo.json; runs stored in $(OUT)/results.duckdb; report in $(OUT)/report.html"
+	$(BIN)/drawdown evidence check tests/evidence/articles --store $(OUT)/results.duckdb
+	$(BIN)/drawdown evidence to-scenario tests/evidence/articles/own_04_alert.txt tests/evidence/articles/own_05_keep.txt \
+	  --date 2026-03-01 -o $(OUT)/evidence-draft.yaml --store $(OUT)/results.duckdb
+	$(BIN)/drawdown run $(OUT)/evidence-draft.yaml --store $(OUT)/results.duckdb
+	@echo "demo: JSON written to $(OUT)/demo.json; runs stored in $(OUT)/results.duckdb; report in $(OUT)/report.html; scenario drafted from news in $(OUT)/evidence-draft.yaml"
 
 # The browser tests use Debian's Chromium (never a downloaded browser); without it they are skipped, and say so.
 browser:

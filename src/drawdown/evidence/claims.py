@@ -56,6 +56,7 @@ class Place:
     kind: str  # country | site | group | region
     role: str  # from | to | in
     text: str
+    start: int = field(default=-1, repr=False, compare=False)  # token index of the name (not exported)
 
 
 @dataclass
@@ -94,6 +95,8 @@ class Claim:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        for place in out["places"]:
+            place.pop("start", None)
         out["span"] = list(self.span)
         out["countries"], out["sites"], out["groups"] = self.countries, self.sites, self.groups
         return out
@@ -200,22 +203,16 @@ class Reader:
                 continue  # "on heightened alert to be prepared to deploy", "... and could move to": one alert
             if merged and merged[-1].action == t.action and t.start - merged[-1].end <= 2:
                 continue
+            if merged and t.start == merged[-1].end and merged[-1].action == "keep":
+                merged.pop()  # "will remain stationed": the participle says what is kept
             t.materiel = self._materiel_object(doc, t, sent)  # bounds the clauses around it, makes no claim
             merged.append(t)
-        for k, t in enumerate(merged):
-            t.left = merged[k - 1].end if k else sent.start
-            t.right = merged[k + 1].start if k + 1 < len(merged) else sent.end
-            t.right = _clause_end(doc, t.end, t.right, self.speech)
-            t.left = _clause_start(doc, t.left, t.start)
-        # coordinated triggers ("the reduction or withdrawal of troops") share their clause
-        for k in range(1, len(merged)):
-            between = doc[merged[k - 1].end:merged[k].start]
-            if all(tok.lower_ in CONJUNCTIONS or tok.is_space for tok in between):
-                merged[k].left = merged[k - 1].left
-        for k in range(len(merged) - 2, -1, -1):
-            between = doc[merged[k].end:merged[k + 1].start]
-            if all(tok.lower_ in CONJUNCTIONS or tok.is_space for tok in between):
-                merged[k].right = merged[k + 1].right
+        self._scopes(doc, sent, merged)
+        # a word that needs a force and has none ("leave the door open") is no trigger: it bounds no clause
+        kept = [t for t in merged if not t.needs_force or t.materiel or self._has_force(doc, sent, t, nouns)]
+        if len(kept) < len(merged):
+            merged = kept
+            self._scopes(doc, sent, merged)
         attribution = self._attribution(doc, sent, article, state)
         seen: set[tuple[Any, ...]] = set()
         for t in merged:
@@ -226,6 +223,40 @@ class Reader:
                 if key not in seen:
                     seen.add(key)
                     state.claims.append(claim)
+
+    def _scopes(self, doc: Doc, sent: Span, merged: list[_Trigger]) -> None:
+        """Each trigger's clause, [left, right): between its neighbours, cut at clause breaks; coordinated triggers
+        share theirs."""
+        for k, t in enumerate(merged):
+            t.left = merged[k - 1].end if k else sent.start
+            t.right = merged[k + 1].start if k + 1 < len(merged) else sent.end
+            t.right = _clause_end(doc, t.end, t.right, self.speech)
+            t.left = _clause_start(doc, t.left, t.start)
+        # coordinated triggers ("the reduction or withdrawal of troops", "would withdraw the soldiers from
+        # Lithuania and redeploy them") share the clause before them
+        for k in range(1, len(merged)):
+            between = doc[merged[k - 1].end:merged[k].start]
+            if all(tok.lower_ in CONJUNCTIONS or tok.is_space for tok in between) or (
+                    len(between) and between[-1].lower_ in ("and", "or") and not any(
+                        tok.text in (",", ";") for tok in between[-2:-1])):
+                merged[k].left = merged[k - 1].left
+        for k in range(len(merged) - 2, -1, -1):
+            between = doc[merged[k].end:merged[k + 1].start]
+            if all(tok.lower_ in CONJUNCTIONS or tok.is_space for tok in between):
+                merged[k].right = merged[k + 1].right
+
+    def _has_force(self, doc: Doc, sent: Span, t: _Trigger, nouns: list[tuple[int, int]]) -> bool:
+        """A force follows the trigger in its clause or stands just before it: a force word, a count, a unit, or
+        for withdraw and keep a named site ('a closure of Mihail Kogalniceanu')."""
+        ents = [e for e in sent.ents if t.left <= e.start and e.end <= t.right]
+        units = [e for e in ents if e.label_ in ("UNIT", "ELEMENT")]
+        counts = self._counts(doc, t.left, t.right, nouns)
+        after = any(self._force_word(doc, i) for i in range(t.end, t.right)) or any(
+            c["start"] >= t.end for c in counts) or any(u.start >= t.end for u in units) or (
+            t.action in ("withdraw", "keep") and any(e.label_ == "SITE" and e.start >= t.end for e in ents))
+        before = any(self._force_word(doc, i) for i in range(max(t.left, t.start - 6), t.start)) or any(
+            t.start - u.end <= 6 and u.end <= t.start for u in units)
+        return after or before
 
     def _materiel_object(self, doc: Doc, t: _Trigger, sent: Span) -> bool:
         for tok in doc[t.end:min(t.end + 6, sent.end)]:
@@ -244,11 +275,7 @@ class Reader:
         ents = [e for e in sent.ents if e.start >= t.left and e.end <= t.right]
         units = [e for e in ents if e.label_ in ("UNIT", "ELEMENT")]
         places = self._places(doc, ents, t)
-        force_after = any(doc[i].lower_ in self.force_words for i in range(t.end, t.right)) or bool(
-            [c for c in counts if c["start"] >= t.end]) or any(u.start >= t.end for u in units)
-        force_before = any(doc[i].lower_ in self.force_words for i in range(max(t.left, t.start - 6), t.start)) or \
-            any(t.start - u.end <= 6 and u.end <= t.start for u in units)
-        if t.needs_force and not (force_after or force_before):
+        if t.needs_force and not self._has_force(doc, sent, t, nouns):
             return []
         if t.text.lower() in self.needs_count and not counts:
             return []  # "there are no plans ...": not a count of forces present
@@ -257,15 +284,15 @@ class Reader:
         if t.action == "backstop":
             for e in ents:  # "offering Ukraine a security guarantee": Ukraine is who the backstop is for
                 if e.label_ == "NATION" and 0 <= t.start - e.end <= 3 and doc[e.end].lower_ in ("a", "an"):
-                    places.append(Place(e.ent_id_, "country", "to", e.text))
+                    places.append(Place(e.ent_id_, "country", "to", e.text, e.start))
         if t.action == "station":
-            places = [Place(p.code, p.kind, "in", p.text) for p in places]
+            places = [Place(p.code, p.kind, "in", p.text, p.start) for p in places]
             if t.text.lower().startswith("host"):  # "Lithuania hosts 1,000 US troops": the host is the place
                 hosts = [e for e in ents if e.label_ == "NATION" and e.end <= t.start and t.start - e.end <= 2]
-                places = [Place(e.ent_id_, "country", "in", e.text) for e in hosts] + places
+                places = [Place(e.ent_id_, "country", "in", e.text, e.start) for e in hosts] + places
                 ents = [e for e in ents if e not in hosts]
         actor = self._actor(doc, ents, places, t, nouns)
-        has_force_word = any(doc[i].lower_ in self.force_words for i in scope) or bool(counts)
+        has_force_word = any(self._force_word(doc, i) for i in scope) or bool(counts)
         if t.action == "backstop":
             if actor is None:
                 return []
@@ -326,7 +353,9 @@ class Reader:
                 # "the number of US troops in Germany from about 35,000 to 25,000"
                 earlier = [s for s, _ in nouns if left <= s < i and i - s <= 10]
                 is_year = 1900 <= value <= 2100 and "," not in doc[i].text
-                noun = end if earlier and not is_year else None
+                follows = doc[end] if end < right else None
+                bare = follows is None or follows.is_punct or follows.lower_ in AFTER_BARE_COUNT
+                noun = end if earlier and not is_year and bare else None
             if noun is None or (1900 <= value <= 2100 and "," not in doc[i].text and noun > end):
                 i = end
                 continue
@@ -369,14 +398,14 @@ class Reader:
             if label in ("SITE", "NATION") and any(before2.endswith(p) for p in NOT_PLACE_BEFORE):
                 continue  # "near Constanta", "close to Russia's borders"
             if label == "SITE":
-                places.append(Place(ent.ent_id_, "site", role or "in", ent.text))
+                places.append(Place(ent.ent_id_, "site", role or "in", ent.text, ent.start))
             elif label == "MISSION":
-                places.append(Place(ent.ent_id_, "country", role or "in", ent.text))
+                places.append(Place(ent.ent_id_, "country", role or "in", ent.text, ent.start))
             elif label == "REGION":
                 kind = "region" if ent.ent_id_ == "EUR" else "group"
                 if ent.text.lower().startswith(("further", "farther", "nations closer", "countries closer")):
                     role = "to"
-                places.append(Place(ent.ent_id_, kind, role or "in", ent.text))
+                places.append(Place(ent.ent_id_, kind, role or "in", ent.text, ent.start))
             elif label == "NATION":
                 after = doc[ent.end].text if ent.end < len(doc) else ""
                 if after in ("'s", "’s", "'", "’"):
@@ -394,7 +423,7 @@ class Reader:
                     continue
                 if role is None and places:
                     role = places[-1].role
-                places.append(Place(ent.ent_id_, "country", role or "in", ent.text))
+                places.append(Place(ent.ent_id_, "country", role or "in", ent.text, ent.start))
             else:
                 continue
             previous_place_end = ent.end
@@ -435,7 +464,8 @@ class Reader:
 
     def _actor(self, doc: Doc, ents: list[Span], places: list[Place], t: _Trigger,
                nouns: list[tuple[int, int]]) -> str | None:
-        candidates = [e for e in ents if e.label_ in ACTOR_LABELS
+        placed = {p.start for p in places}
+        candidates = [e for e in ents if e.label_ in ACTOR_LABELS and e.start not in placed
                       and not (e.label_ == "NATION" and self._role(doc, e.start, t))]
         # 1. next to the trigger: "a potential US withdrawal", "Russian troops deployed", "a US security guarantee",
         #    "the Kosovo Force (KFOR) maintains a presence" (a mission acts for NATO)
@@ -451,7 +481,8 @@ class Reader:
         # 2. modifying a force word after the trigger: "the withdrawal of American troops"
         for e in candidates:
             owns_count = any(tok.like_num for tok in doc[e.end:min(e.end + 3, t.right)])
-            if e.start >= t.end and not owns_count and self._modifies_force(doc, e, t.right, nouns):
+            if t.end <= e.start <= t.end + 4 and not owns_count and self._modifies_force(doc, e, t.right, nouns) \
+                    and not self._attributed(doc, e):
                 return self._code(e)
         # 3. the nearest name before the trigger that is neither a place nor a source
         before = [e for e in candidates if e.end <= t.start and not self._attributed(doc, e)
@@ -460,13 +491,28 @@ class Reader:
         if before:
             return self._code(before[-1])
         after = [e for e in candidates if e.start >= t.end and e.start - t.end <= 3]
-        return self._code(after[0]) if after else None
+        if after:
+            return self._code(after[0])
+        # 4. any name modifying a force word in the clause ("a wider review of the US force posture")
+        for e in candidates:
+            if self._modifies_force(doc, e, t.right, nouns) and not self._attributed(doc, e):
+                return self._code(e)
+        # 5. the sentence's subject when the clause has none ("Washington would not ..., but could provide")
+        sentence = [e for e in doc.ents if e.sent.start == doc[t.start].sent.start and e.end <= t.left
+                    and e.label_ in ACTOR_LABELS and not self._attributed(doc, e)
+                    and not (e.label_ == "NATION" and self._role(doc, e.start, _Trigger(0, 0, "", "", False,
+                                                                                         left=doc[t.start].sent.start)))]
+        return self._code(sentence[-1]) if sentence else None
 
     def _modifies_force(self, doc: Doc, e: Span, right: int, nouns: list[tuple[int, int]]) -> bool:
         nxt = doc[e.end:min(e.end + 3, right)]
         if len(nxt) and nxt[0].is_punct and nxt[0].text not in ("'s", "’s"):
             return False
         return any(tok.lower_ in self.force_words for tok in nxt) or any(e.end <= s < e.end + 3 for s, _ in nouns)
+
+    def _force_word(self, doc: Doc, i: int) -> bool:
+        """'troops', 'forces', 'brigade' ... but not inside a name ('US Air Forces in Europe')."""
+        return doc[i].lower_ in self.force_words and doc[i].ent_type_ not in ("ACTOR", "ORG", "OUTLET", "NOTPLACE")
 
     def _actor_from_units(self, units: list[Span], places: list[Place]) -> str | None:
         """Who acts when the clause names a unit, not a state: the owner of a named element ('the 2nd Cavalry
@@ -500,8 +546,9 @@ class Reader:
 
     def _attributed(self, doc: Doc, ent: Span) -> bool:
         """A name that a claim is attributed to, not the actor: 'told the Financial Times', 'according to X'."""
-        before = " ".join(tok.lower_ for tok in doc[max(0, ent.start - 2):ent.start])
-        return before.endswith(("told", "according to", "told the", "cited by", "citing", "quoted by"))
+        before = " ".join(tok.lower_ for tok in doc[max(0, ent.start - 3):ent.start])
+        return any(w in before.split(" ")[-3:] for w in ("told", "citing", "cited", "quoted")) or \
+            "according to" in before
 
     # ------------------------------------------------------------------------------------------- modality
     def _modality(self, doc: Doc, t: _Trigger, cues: list[tuple[str, int, int]], attribution: list[str],
@@ -535,6 +582,7 @@ class Reader:
                 if phrase and not any(phrase.lower() == x.lower() for _, x in items):
                     items.append((first, phrase))
             if tok.lower_ in self.speech and not tok.ent_type_:
+                found = len(items)
                 for k in range(i - 1, max(sent.start, i - 7) - 1, -1):
                     ent = _ent_at(doc, k)
                     if ent is not None and ent.label_ == "OUTLET":
@@ -546,6 +594,10 @@ class Reader:
                         break
                     if doc[k].is_punct and doc[k].text not in ("'", "’", "-"):
                         break
+                if len(items) == found:
+                    speaker = _speaker_phrase(doc, i, sent.start)
+                    if speaker:
+                        items.append((i, speaker))
         outlets_named = [name.lower() for _, name in items if name in self.g_outlets]
         for _, name in sorted(items, key=lambda x: x[0]):
             if name not in self.g_outlets and any(o in name.lower() for o in outlets_named):
@@ -576,6 +628,9 @@ def _newline_sentences(doc: Doc) -> Doc:
     return doc
 
 
+MONTH_WORDS = {m for m in MONTHS}
+AFTER_BARE_COUNT = {"to", "by", "in", "at", "and", "or", "from", "over", "under", "this", "next", "last", "within",
+                    "before", "after", "until", "troops", "soldiers"}
 SUBORDINATORS = {"if", "while", "whereas", "although", "though", "because", "unless", "which", "who", "but", "when",
                  "after", "before", "since", "as", "amid", "despite", "so"}
 
@@ -589,6 +644,9 @@ def _clause_end(doc: Doc, start: int, right: int, speech: set[str]) -> int:
             return i
         if tok.text == "," and i + 1 < right and (doc[i + 1].lower_ in SUBORDINATORS or any(
                 x.lower_ in speech for x in doc[i + 1:min(right, i + 8)])):
+            return i
+        if tok.lower_ in ("after", "because", "unless", "although", "if") and i > start and i + 1 < right and \
+                not doc[i + 1].like_num and doc[i + 1].lower_ not in MONTH_WORDS:
             return i
     return right
 
@@ -616,6 +674,33 @@ def _in_relative_clause(doc: Doc, ent: Span, trigger: int) -> bool:
     if opened is None:
         return False
     return any(doc[k].text == "," for k in range(ent.end, trigger))
+
+
+def _speaker_phrase(doc: Doc, verb: int, start: int) -> str | None:
+    """Who speaks when no known name does: a run of capitalised words ('Capitol Ledger reported', 'Baltic
+    Defence Daily, reported'), or a noun phrase ending in an official's title ('the ministry added', 'a senior
+    Romanian officer said')."""
+    k = verb - 1
+    if k >= start and doc[k].text == ",":
+        k -= 1
+    end = k + 1
+    words = []
+    while k >= start and len(words) < 6 and not doc[k].is_punct and doc[k].text[:1].isupper() and not doc[k].is_sent_start:
+        words.append(doc[k])
+        k -= 1
+    if words and k >= start and doc[k].lower_ in ("the", "weekly", "daily", "newspaper", "outlet", ","):
+        return doc[k + 1:end].text
+    if len(words) >= 2:
+        return doc[k + 1:end].text
+    # a noun phrase: determiner ... title
+    for n in range(1, 7):
+        first = verb - n
+        if first < start or doc[first].is_punct:
+            break
+        if doc[first].lower_ in ("the", "a", "an", "two", "three", "four", "several") and \
+                doc[verb - 1].lower_ in SPEAKER_NOUNS:
+            return doc[first:verb].text
+    return None
 
 
 def _preceded_by(doc: Doc, i: int, left: int, words: tuple[str, ...]) -> bool:

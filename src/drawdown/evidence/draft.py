@@ -28,7 +28,7 @@ CAPABILITY_WORDS = [("missile defen", "air_missile_defence"), ("air defen", "air
 @dataclass
 class _Line:
     comment: str
-    action: str | None  # YAML flow mapping, or None for a comment-only entry
+    actions: list[str]  # YAML flow mappings (none for a comment-only entry)
 
 
 def _q(value: str) -> str:
@@ -86,9 +86,9 @@ def draft_scenario(items: list[tuple[Article, list[Claim]]], data: Dataset, *, n
                        + (f", {c.location}" if c.location else "")
                        + f"; {c.modality}; per {said}")
             comment = f"{where}: {summary}"
-            action, why = _action(c, owners, nations, unit_types, start, default_by, horizon)
-            entries.append(_Line(comment + (f" -- {why}" if why and action else ""),
-                                 action) if action else _Line(f"{comment} -- not drafted: {why}", None))
+            actions, why = _action(c, owners, nations, unit_types, start, default_by, horizon)
+            entries.append(_Line(comment + (f" -- {why}" if why else ""), actions) if actions
+                           else _Line(f"{comment} -- not drafted: {why}", []))
     header = _header(items, name, start, horizon, today)
     return _validated(header, entries, data)
 
@@ -103,7 +103,15 @@ def _by(claim: Claim, start: dt.date, default_by: dt.date) -> tuple[dt.date, str
 
 
 def _action(c: Claim, owners: set[str], nations: set[str], unit_types: set[str], start: dt.date,
-            default_by: dt.date, horizon: dt.date) -> tuple[str | None, str | None]:
+            default_by: dt.date, horizon: dt.date) -> tuple[list[str], str | None]:
+    action, why = _one_action(c, owners, nations, unit_types, start, default_by, horizon)
+    if action is None:
+        return [], why
+    return (action if isinstance(action, list) else [action]), why
+
+
+def _one_action(c: Claim, owners: set[str], nations: set[str], unit_types: set[str], start: dt.date,
+                default_by: dt.date, horizon: dt.date) -> tuple[str | list[str] | None, str | None]:
     if c.modality == "denial":
         return None, "a denial"
     who = _who(c, owners, nations)
@@ -126,7 +134,8 @@ def _action(c: Claim, owners: set[str], nations: set[str], unit_types: set[str],
         sel = {k: v for k, v in _selector(c).items() if k in ("countries", "sites")}
         if not sel:
             return None, "nothing named to keep"
-        return f"keep: {{who: {who}, " + ", ".join(f"{k}: [{', '.join(v)}]" for k, v in sel.items()) + "}", None
+        # one keep per kind: keys in one selector combine with AND ("sites in GBR"), the article means OR
+        return [f"keep: {{who: {who}, {k}: [{', '.join(v)}]}}" for k, v in sel.items()], None
     if c.action == "shift":
         src, dst = _selector(c, ("from", "in")), _selector(c, ("to",))
         if c.troops is None or not src or not dst:
@@ -187,14 +196,13 @@ def _render(header: list[str], entries: list[_Line]) -> str:
     seen: set[str] = set()
     for entry in entries:
         lines.append(f"  # {entry.comment}")
-        if entry.action is None:
-            continue
-        if entry.action in seen:
-            lines.append("  #   (same action as above: not repeated)")
-            continue
-        seen.add(entry.action)
-        lines.append(f"  - {entry.action}")
-    if not any(e.action for e in entries):
+        for action in entry.actions:
+            if action in seen:
+                lines.append("  #   (same action as above: not repeated)")
+                continue
+            seen.add(action)
+            lines.append(f"  - {action}")
+    if not any(e.actions for e in entries):
         lines.append("  []  # no claim carried enough to draft an action")
     return "\n".join(lines) + "\n"
 
@@ -220,8 +228,8 @@ def _validated(header: list[str], entries: list[_Line], data: Dataset) -> str:
             if bad is None:
                 raise
             for entry in entries:
-                if entry.action == bad:
-                    entry.comment += f" -- not drafted: the scenario compiler refused it ({message})"
-                    entry.action = None
+                if bad in entry.actions:
+                    entry.comment += f" -- not drafted: the scenario compiler refused `{bad}` ({message})"
+                    entry.actions = [a for a in entry.actions if a != bad]
     raise DrawdownError.single("could not draft a valid scenario")  # pragma: no cover - loop always shrinks
 

@@ -66,8 +66,15 @@ class Gazetteer:
                 or code)
 
 
+_FOLD = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "ß": "ss", "Æ": "AE", "æ": "ae", "Đ": "D", "đ": "d",
+                       "Œ": "OE", "œ": "oe", "ı": "i"})
+
+
 def _ascii(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    """'Łask' -> 'Lask', 'Grafenwöhr' -> 'Grafenwohr'; never drops a letter ('Łask' must not become 'ask')."""
+    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return plain if plain.isascii() else text
 
 
 def _site_aliases(name: str) -> list[str]:
