@@ -10,6 +10,7 @@ HERE = Path(__file__).resolve().parent
 ARTICLES = HERE / "articles"
 ANNOTATIONS = HERE / "annotations"
 HELDOUT = HERE / "heldout"
+BLIND = HERE / "blind"
 
 
 def seed(name: str) -> Path:

@@ -150,3 +150,16 @@ def test_article_from_text_offsets_match():
     article = article_from_text(text)
     assert len(article.body) == len(text)
     assert article.title == "Title line here for the piece"
+
+
+def test_a_dense_long_article_is_read_in_bounded_time(tmp_path):
+    """300,000 characters of trigger words and counts (about 10,000 claims): reading looks only inside each
+    sentence, so this takes seconds; a quadratic regression would take minutes and hit the child's time limit."""
+    path = tmp_path / "dense.txt"
+    path.write_text("The US will withdraw 3,000 troops from Poland and send 2,000 to Romania. " * 4000,
+                    encoding="utf-8")
+    code = ("import sys; from drawdown.evidence import extract; r = extract([sys.argv[1]])[0]; "
+            "print(len(r.claims))")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120,
+                          check=True)
+    assert int(done.stdout.strip()) >= 8000

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
+from bisect import bisect_left
 from typing import Any
 
 import spacy
@@ -165,18 +166,27 @@ class Reader:
     # ------------------------------------------------------------------------------------------- public
     def read(self, article: Article) -> list[Claim]:
         doc = self.nlp(article.body)
+        _index_entities(doc)
         state = _State()
         triggers = self._find_triggers(doc)
-        cues = [(self.nlp.vocab.strings[m], s, e) for m, s, e in self.cues(doc)]
+        cues = sorted(((self.nlp.vocab.strings[m], s, e) for m, s, e in self.cues(doc)), key=lambda c: c[1])
         nouns = sorted((s, e) for _, s, e in self.force_nouns(doc))
-        for sent in doc.sents:
+        trigger_starts = [t.start for t in triggers]
+        cue_starts = [c[1] for c in cues]
+        noun_starts = [n[0] for n in nouns]
+        for sent in doc.sents:  # everything below looks only inside one sentence: linear in the article
             if not sent.text.strip():
                 continue
-            for ent in sent.ents:
+            for ent in _ents_in(doc, sent.start, sent.end):
                 if ent.label_ == "OUTLET":
                     state.last_outlet = ent.text
-            inside = [t for t in triggers if t.start >= sent.start and t.end <= sent.end]
-            self._sentence(doc, sent, inside, cues, nouns, article, state)
+            inside = [t for t in triggers[bisect_left(trigger_starts, sent.start):bisect_left(trigger_starts, sent.end)]
+                      if t.end <= sent.end]
+            if not inside:
+                continue
+            here_cues = cues[bisect_left(cue_starts, sent.start):bisect_left(cue_starts, sent.end)]
+            here_nouns = nouns[bisect_left(noun_starts, sent.start):bisect_left(noun_starts, sent.end)]
+            self._sentence(doc, sent, inside, here_cues, here_nouns, article, state)
         return state.claims
 
     # ------------------------------------------------------------------------------------------- triggers
@@ -187,10 +197,10 @@ class Reader:
                 tail = [x.lower_ for x in doc[tok.i + 1:tok.i + 6]]
                 if any(w in ("out", "back", "home") for w in tail[1:]):
                     spans.append(Span(doc, tok.i, tok.i + 1, label="withdraw"))
-        ents = [(e.start, e.end) for e in doc.ents]
         out = []
         for span in filter_spans(spans):
-            if any(s <= span.start and span.end <= e for s, e in ents):
+            ent = _ent_at(doc, span.start)
+            if ent is not None and span.end <= ent.end:
                 continue  # "Kosovo Force", a unit name, an outlet: not an action
             out.append(_Trigger(span.start, span.end, span.label_, span.text, span.text.lower() in self.needs_force))
         return out
@@ -248,7 +258,7 @@ class Reader:
     def _has_force(self, doc: Doc, sent: Span, t: _Trigger, nouns: list[tuple[int, int]]) -> bool:
         """A force follows the trigger in its clause or stands just before it: a force word, a count, a unit, or
         for withdraw and keep a named site ('a closure of Mihail Kogalniceanu')."""
-        ents = [e for e in sent.ents if t.left <= e.start and e.end <= t.right]
+        ents = _ents_in(doc, t.left, t.right)
         units = [e for e in ents if e.label_ in ("UNIT", "ELEMENT")]
         counts = self._counts(doc, t.left, t.right, nouns)
         after = any(self._force_word(doc, i) for i in range(t.end, t.right)) or any(
@@ -272,7 +282,7 @@ class Reader:
                 state: _State) -> list[Claim]:
         scope = range(t.left, t.right)
         counts = self._counts(doc, t.left, t.right, nouns)
-        ents = [e for e in sent.ents if e.start >= t.left and e.end <= t.right]
+        ents = _ents_in(doc, t.left, t.right)
         units = [e for e in ents if e.label_ in ("UNIT", "ELEMENT")]
         places = self._places(doc, ents, t)
         if t.needs_force and not self._has_force(doc, sent, t, nouns):
@@ -321,7 +331,7 @@ class Reader:
             actor = self._actor_from_units(units, places)
         if actor is None and not any((c or {}).get("actor") for c in counts) and state.claims:
             last = state.claims[-1]
-            same_paragraph = "\n\n" not in doc.text[last.span[1]:doc[sent.start].idx]
+            same_paragraph = "\n\n" not in article.body[last.span[1]:doc[sent.start].idx]
             if same_paragraph and last.actor and any(doc[i].lower_ in self.force_words for i in scope):
                 actor = last.actor  # "Germany will station a brigade ... The first 150 troops arrived ..."
         out = []
@@ -498,8 +508,8 @@ class Reader:
             if self._modifies_force(doc, e, t.right, nouns) and not self._attributed(doc, e):
                 return self._code(e)
         # 5. the sentence's subject when the clause has none ("Washington would not ..., but could provide")
-        sentence = [e for e in doc.ents if e.sent.start == doc[t.start].sent.start and e.end <= t.left
-                    and e.label_ in ACTOR_LABELS and not self._attributed(doc, e)
+        sentence = [e for e in _ents_in(doc, doc[t.start].sent.start, t.left)
+                    if e.label_ in ACTOR_LABELS and not self._attributed(doc, e)
                     and not (e.label_ == "NATION" and self._role(doc, e.start, _Trigger(0, 0, "", "", False,
                                                                                          left=doc[t.start].sent.start)))]
         return self._code(sentence[-1]) if sentence else None
@@ -567,7 +577,7 @@ class Reader:
         chain: list[str] = [article.outlet] if article.outlet else []
         items: list[tuple[int, str]] = []
         text_lower = sent.text.lower()
-        for ent in sent.ents:
+        for ent in _ents_in(doc, sent.start, sent.end):
             if ent.label_ == "OUTLET":
                 items.append((ent.start, ent.text))
         anaphor = re.search(r"\b(the|that) (outlet|publication|article|report|paper|newspaper|piece)\b", text_lower)
@@ -710,14 +720,31 @@ def _preceded_by(doc: Doc, i: int, left: int, words: tuple[str, ...]) -> bool:
     return k >= left and doc[k].lower_ in words
 
 
-def _ent_at(doc: Doc, i: int) -> Span | None:
-    tok = doc[i]
-    if not tok.ent_type_:
-        return None
+def _index_entities(doc: Doc) -> None:
+    """Token -> entity, once per document (looking entities up by scanning them would be quadratic)."""
+    index: list[Span | None] = [None] * len(doc)
     for ent in doc.ents:
-        if ent.start <= i < ent.end:
-            return ent
-    return None
+        for i in range(ent.start, ent.end):
+            index[i] = ent
+    doc.user_data["ent_at"] = index
+    ents = list(doc.ents)
+    doc.user_data["ents"] = (ents, [e.start for e in ents])
+
+
+def _ents_in(doc: Doc, start: int, end: int) -> list[Span]:
+    """Entities wholly inside tokens [start, end) (Span.ents rebuilds every entity of the document per call)."""
+    if "ents" not in doc.user_data:
+        _index_entities(doc)
+    ents, starts = doc.user_data["ents"]
+    return [e for e in ents[bisect_left(starts, start):bisect_left(starts, end)] if e.end <= end]
+
+
+def _ent_at(doc: Doc, i: int) -> Span | None:
+    index = doc.user_data.get("ent_at")
+    if index is None:
+        _index_entities(doc)
+        index = doc.user_data["ent_at"]
+    return index[i]
 
 
 def _phrase(doc: Doc, start: int, end: int, limit: int = 7) -> str:
