@@ -861,9 +861,14 @@ def _date_option(value: str | None) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise DrawdownError.single(f"--date: '{value}' is not a date (YYYY-MM-DD)") from None
+    from drawdown.evidence.source import plausible
+
+    if plausible(day) is None:
+        raise DrawdownError.single(f"--date: {value} is outside 1945 to next year", suggestion="the publication date")
+    return day
 
 
 def _evidence(targets: list[str], *, check: bool, store_path: Path | None, no_store: bool, outlet: str | None,
@@ -884,7 +889,7 @@ def _evidence(targets: list[str], *, check: bool, store_path: Path | None, no_st
 
 def _claims_table(article: dict[str, Any]) -> Table:
     meta = " · ".join(str(x) for x in (article["outlet"], article["date"], article["title"]) if x)
-    table = Table(title=f"{article['path']}: {meta or 'no metadata found'}", title_justify="left")
+    table = Table(title=escape(f"{article['path']}: {meta or 'no metadata found'}"), title_justify="left")
     for name in ("#", "action", "actor", "troops", "unit", "where", "modality", "per", "chars", "check"):
         table.add_column(name, overflow="fold")
     for c in article["claims"]:
@@ -893,7 +898,7 @@ def _claims_table(article: dict[str, Any]) -> Table:
             f"{'' if c['qualifier'] in (None, 'exact') else c['qualifier'] + ' '}{c['troops']:,}")
         check = c.get("check")
         table.add_row(str(c["index"]), c["action"], c["actor"] or "", troops, c["unit_type"] or "", c["location"] or "",
-                      c["modality"], ", ".join(c["attribution"][1:] if article["outlet"] else c["attribution"]),
+                      c["modality"], escape(", ".join(c["attribution"][1:] if article["outlet"] else c["attribution"])),
                       f"{c['span'][0]}-{c['span'][1]}",
                       "" if not check else {"agrees": "[green]agrees[/]", "conflicts": "[red]conflicts[/]"}.get(
                           check["status"], "not covered"))
@@ -915,7 +920,7 @@ def evidence_extract(targets: ArticlesArg, json_out: JsonOption = False, store_p
     for article in document["articles"]:
         out.print(_claims_table(article))
         if article["removed"]:
-            out.print(f"  removed: {'; '.join(article['removed'])}", highlight=False)
+            out.print(f"  removed: {escape('; '.join(article['removed']))}", highlight=False)
 
 
 @evidence_app.command("check")
@@ -935,16 +940,16 @@ def evidence_check(targets: ArticlesArg, json_out: JsonOption = False, store_pat
         for c in article["claims"]:
             if c["check"]["status"] != "not_covered":
                 sources = ", ".join(c["check"]["sources"])
-                out.print(f"  #{c['index']} {c['check']['status']}: {c['check']['detail']}"
-                          + (f" [{sources}]" if sources else ""), highlight=False)
+                out.print(escape(f"  #{c['index']} {c['check']['status']}: {c['check']['detail']}"
+                                 + (f" [{sources}]" if sources else "")), highlight=False)
     paths = {a["id"]: a["path"] for a in document["articles"]}
     if document["relations"]:
         table = Table(title="between claims", title_justify="left")
         for name in ("relation", "claim", "claim", "why"):
             table.add_column(name, overflow="fold")
         for r in document["relations"]:
-            table.add_row(r["kind"], f"{Path(paths[r['a']['article']]).name} #{r['a']['claim']}",
-                          f"{Path(paths[r['b']['article']]).name} #{r['b']['claim']}", r["reason"])
+            table.add_row(r["kind"], escape(f"{Path(paths[r['a']['article']]).name} #{r['a']['claim']}"),
+                          escape(f"{Path(paths[r['b']['article']]).name} #{r['b']['claim']}"), escape(r["reason"]))
         out.print(table)
 
 
@@ -969,8 +974,8 @@ def evidence_to_scenario(targets: ArticlesArg,
     tmp.replace(output)
     drafted = sum(1 for line in text.splitlines() if line.startswith("  - "))
     claims = sum(len(r.claims) for r in results)
-    out.print(f"wrote {output}: {drafted} actions from {claims} claims in {len(results)} article(s); "
-              f"run it with `drawdown run {output}`", highlight=False)
+    out.print(escape(f"wrote {output}: {drafted} actions from {claims} claims in {len(results)} article(s); "
+                     f"run it with `drawdown run {output}`"), highlight=False)
 
 
 @evidence_app.command("list")
@@ -984,10 +989,13 @@ def evidence_list(json_out: JsonOption = False, store_path: StoreOption = None) 
     table = Table(title=f"stored claims ({len(frame)})", title_justify="left")
     for name in ("date", "outlet", "action", "actor", "troops", "where", "modality", "check"):
         table.add_column(name, overflow="fold")
+    def cell(value: Any) -> str:
+        return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else escape(str(value))
+
     for row in frame.itertuples():
-        table.add_row(str(row.date)[:10] if row.date is not None and not pd.isna(row.date) else "", row.outlet or "",
-                      row.action, row.actor or "", "" if pd.isna(row.troops) else f"{int(row.troops):,}",
-                      row.location or "", row.modality, row.check_status or "")
+        table.add_row(cell(row.date)[:10], cell(row.outlet), cell(row.action), cell(row.actor),
+                      "" if pd.isna(row.troops) else f"{int(row.troops):,}", cell(row.location), cell(row.modality),
+                      cell(row.check_status))
     out.print(table)
 
 

@@ -196,3 +196,46 @@ def test_cli_refuses_binary_with_status_2(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2 and "binary" in done.stderr and "x.txt" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_counted_cuts_and_withdrawals_become_ceilings(data):
+    from drawdown.evidence.draft import _present
+
+    present = _present(data, "USA", "DEU", dt.date(2025, 12, 1))
+    italy = _present(data, "USA", "ITA", dt.date(2025, 12, 1))
+    r = _result("The Pentagon will cut 12,000 troops in Germany.\n\nThe US will withdraw 3,000 troops from "
+                "Italy by 2027.", data)
+    text = to_scenario([r], data, today=dt.date(2026, 12, 1))
+    reduces = [a["reduce"] for a in _actions(text) if "reduce" in a]
+    assert [(x["in"], x["to"]) for x in reduces] == [("DEU", present - 12000), ("ITA", italy - 3000)]
+    assert not any("withdraw" in a for a in _actions(text))
+    assert f"a cut of 12,000 from {present:,}" in text
+    scenario_from_text(text).run(data)
+
+
+def test_odd_text_cannot_inject_yaml(tmp_path, data):
+    injected = "inj\n  - withdraw: {who: USA, from: {countries: [DEU]}, start: 2026-01-01, by: 2026-12-31} #.txt"
+    r = _result("The US will withdraw its troops from Kosovo by 2027, the paper said.", data, name=injected,
+                outlet="Wire\u2028 x: y # z", title="A \"title\": with [/b] markup\u2029")
+    text = to_scenario([r], data, name="foo: bar\nbaz", today=dt.date(2026, 12, 1))
+    actions = _actions(text)
+    assert [next(iter(a)) for a in actions] == ["withdraw"]
+    assert actions[0]["withdraw"]["from"] == {"countries": ["XKX"]}
+    scenario_from_text(text).run(data)
+
+
+def test_cli_table_output_survives_odd_articles(tmp_path):
+    path = tmp_path / "odd.txt"
+    path.write_text("US troops [/b] to leave Romania [bold red]now[/]\n\nThe US will withdraw 4,000 troops from "
+                    "Romania by 2027.\n", encoding="utf-8")
+    store = tmp_path / "r.duckdb"
+    run = [sys.executable, "-m", "drawdown"]
+    done = subprocess.run(run + ["evidence", "extract", str(path), "--store", str(store)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert "[/b]" in done.stdout
+    done = subprocess.run(run + ["evidence", "list", "--store", str(store)], capture_output=True, text=True)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    done = subprocess.run(run + ["evidence", "to-scenario", str(path), "-o", str(tmp_path / "d.yaml"), "--date",
+                                 "9999-12-31", "--no-store"], capture_output=True, text=True)
+    assert done.returncode == 2 and "--date" in done.stderr and "Traceback" not in done.stderr

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drawdown.evidence import extract_text
+from drawdown.evidence import EvidenceError, extract_text
 from drawdown.evidence.evaluate import FIELDS, evaluate, load_annotations
 from tests.conftest import SEEDS
 from tests.evidence.conftest import ANNOTATIONS, ARTICLES, BLIND, HELDOUT
@@ -145,10 +145,48 @@ def test_any_text_around_a_claim(data, prefix, suffix):
     text = prefix + "\n\nThe US will withdraw 4,000 troops from Poland by 2027.\n\n" + suffix
     try:
         result = extract_text(text, data)
-    except Exception as exc:  # noqa: BLE001 - only the refusal of binary-looking text is allowed
-        assert "binary" in str(exc) or "no article text" in str(exc)
+    except EvidenceError as exc:  # only the refusal of text over the size limit is allowed
+        assert "characters" in str(exc)
         return
     for claim in result.claims:
         s, e = claim.span
         assert 0 <= s < e <= len(text) and text[s:e] == claim.quote
     assert any(c.troops == 4000 and c.countries == ["POL"] for c in result.claims)
+
+
+def test_claim_numbers_are_unique_and_in_order(data):
+    text = ("Headline for a test article\n\nThe US will withdraw 1,000 troops from Poland and withdraw 1,000 troops "
+            "and 2,000 troops from Poland.\nGermany will deploy 500 troops to Lithuania. Britain has 900 troops "
+            "stationed in Estonia.\n")
+    claims = _claims(text, data)
+    assert [c.index for c in claims] == list(range(len(claims)))
+
+
+@pytest.mark.parametrize("sentence, modality", [
+    ("Officials did not rule out that the US will withdraw 5,000 troops from Germany.", "speculation"),
+    ("The Pentagon would neither confirm nor deny that it will withdraw 5,000 troops from Germany.", "speculation"),
+])
+def test_hedges_are_not_denials(data, sentence, modality):
+    [claim] = _claims(sentence, data)
+    assert claim.modality == modality
+
+
+def test_rules_from_review(data):
+    # "a move" is a noun, not a shift
+    claims = _claims("The US will withdraw 5,000 troops from Germany, a move criticised by Berlin.", data)
+    assert [c.action for c in claims] == ["withdraw"]
+    # a place after "not" is excluded
+    [claim] = _claims("The US will withdraw 5,000 troops from Germany, not from Poland.", data)
+    assert claim.countries == ["DEU"]
+    # a nation governed by a preposition is a place, not the owner of the count
+    [claim] = _claims("The US will reduce the number of troops in Germany by 12,000 next year.", data)
+    assert (claim.actor, claim.countries, claim.troops) == ("USA", ["DEU"], 12000)
+
+
+def test_hard_wrapped_wire_copy_keeps_its_lede(data):
+    text = ("US trims Romanian presence\n\nBUCHAREST (Example Wire) - The United States will withdraw\n"
+            "3,000 troops from Romania by the end of the year, the Romanian defence\n"
+            "ministry said on Tuesday, in the largest cut on the eastern flank since 2022.\n")
+    claims = _claims(text, data)
+    assert [(c.action, c.troops, c.countries) for c in claims] == [("withdraw", 3000, ["ROU"])]
+    assert text[claims[0].span[0]:claims[0].span[1]] == claims[0].quote

@@ -17,7 +17,7 @@ from tests.evidence.conftest import ARTICLES, seed
 def test_spans_point_into_the_file_as_it_is(data):
     paths = [ARTICLES / "own_01_germany_cut.txt", ARTICLES / "own_03_lithuania.txt"]
     for result in extract(paths, data):
-        raw = Path(result.article.path).read_text(encoding="utf-8")
+        raw = Path(result.article.path).read_bytes().decode("utf-8")  # no newline translation
         assert result.claims
         for claim in result.claims:
             start, end = claim.span
@@ -163,3 +163,35 @@ def test_a_dense_long_article_is_read_in_bounded_time(tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120,
                           check=True)
     assert int(done.stdout.strip()) >= 8000
+
+
+def test_crlf_and_byte_order_mark_keep_offsets(tmp_path, data):
+    path = tmp_path / "windows.txt"
+    text = "\ufeffUS pulls troops from Poland\r\n\r\nThe US will withdraw 4,000 troops from Poland by 2027.\r\n"
+    path.write_bytes(text.encode("utf-8"))
+    result = extract([path], data)[0]
+    raw = path.read_bytes().decode("utf-8")
+    [claim] = result.claims
+    assert raw[claim.span[0]:claim.span[1]] == claim.quote and claim.countries == ["POL"]
+    assert result.article.title == "US pulls troops from Poland"
+
+
+def test_utf16_files_are_read(tmp_path, data):
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("Title of the piece here\n\nThe US will withdraw 4,000 troops from Poland.\n".encode("utf-16"))
+    [claim] = extract([path], data)[0].claims
+    assert claim.troops == 4000
+
+
+def test_interstitials_do_not_cut_the_article(data):
+    text = ("Title of the piece here\n\nThe US will withdraw 4,000 troops from Poland by 2027, officials said on "
+            "Tuesday in Warsaw, adding that the move was planned.\nAdvertisement\nRead more: US to withdraw 9,000 "
+            "troops from Italy\nThe US will also send 500 troops to Estonia next year, the officials said.\n")
+    claims = extract_text(text, data).claims
+    assert [(c.action, c.troops) for c in claims] == [("withdraw", 4000), ("deploy", 500)]
+
+
+def test_implausible_dates_are_ignored(data):
+    result = extract_text("Title of the piece here\n9999-12-31\n\nThe US will withdraw 4,000 troops from Poland.\n",
+                          data)
+    assert result.article.date is None

@@ -14,7 +14,8 @@ from drawdown.data import BASELINE_DATE, Dataset
 from drawdown.evidence.claims import Claim
 
 TOLERANCE = 0.15  # a count "about N" agrees with the data within 15 % (the spread of published US totals)
-MAX_PAIRS_CLAIMS = 2000
+MAX_PAIRS_CLAIMS = 2000  # claims per actor and action compared pairwise
+MAX_RELATIONS = 5000  # relations reported at most (a flood of agreements says nothing more)
 UP = {"deploy", "alert", "backstop"}
 PRESENCE = {"station", "keep"}
 
@@ -32,10 +33,19 @@ class Verdict:
                 "as_of": self.as_of}
 
 
+_SITES: dict[str, dict[str, str]] = {}
+
+
+def _site_countries(data: Dataset) -> dict[str, str]:
+    if data.version not in _SITES:
+        _SITES[data.version] = data.sites.set_index("id")["country"].to_dict()
+    return _SITES[data.version]
+
+
 def _countries(claim: Claim, data: Dataset) -> set[str]:
     """Every nation a claim's places cover (sites by their country, groups by their members)."""
     groups = data.groups
-    sites = data.sites.set_index("id")["country"].to_dict()
+    sites = _site_countries(data)
     out: set[str] = set()
     for p in claim.places:
         if p.kind == "country":
@@ -138,10 +148,15 @@ def compare(claims: list[Claim], data: Dataset) -> list[dict[str, Any]]:
     * agrees: the same action by the same actor at overlapping places in two different articles.
     """
     relations: list[dict[str, Any]] = []
-    pool = claims[:MAX_PAIRS_CLAIMS]
-    for a, b in combinations(pool, 2):
-        if a.actor is None or a.actor != b.actor:
-            continue
+    buckets: dict[tuple[str, str], list[Claim]] = {}
+    for claim in claims:  # only the same actor and action (or two presences) can relate: pair within buckets
+        if claim.actor is not None:
+            kind = "presence" if claim.action in PRESENCE else claim.action
+            buckets.setdefault((claim.actor, kind), []).append(claim)
+    pairs = (pair for bucket in buckets.values() for pair in combinations(bucket[:MAX_PAIRS_CLAIMS], 2))
+    for a, b in pairs:
+        if len(relations) >= MAX_RELATIONS:
+            break
         same_article = a.article == b.article
         if a.action != b.action and not (a.action in PRESENCE and b.action in PRESENCE):
             continue

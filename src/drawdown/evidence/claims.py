@@ -199,6 +199,9 @@ class Reader:
                     spans.append(Span(doc, tok.i, tok.i + 1, label="withdraw"))
         out = []
         for span in filter_spans(spans):
+            if span.text.lower() in ("move", "moves", "shift") and span.start > 0 and \
+                    doc[span.start - 1].lower_ in ("a", "the", "this", "that", "which", "such"):
+                continue  # "a move criticised by Berlin": the noun, not a movement
             ent = _ent_at(doc, span.start)
             if ent is not None and span.end <= ent.end:
                 continue  # "Kosovo Force", a unit name, an outlet: not an action
@@ -232,6 +235,7 @@ class Reader:
                 key = (claim.action, claim.actor, claim.troops, tuple(p.code for p in claim.places))
                 if key not in seen:
                     seen.add(key)
+                    claim.index = len(state.claims)  # numbered when kept, so numbers are 0..n-1 and unique
                     state.claims.append(claim)
 
     def _scopes(self, doc: Doc, sent: Span, merged: list[_Trigger]) -> None:
@@ -373,8 +377,9 @@ class Reader:
             actor = None
             for k in range(max(left, i - 3), i):
                 ent = _ent_at(doc, k)
-                if ent is not None and ent.label_ in ACTOR_LABELS and k + 2 >= i:
-                    actor = self._code(ent)
+                if ent is not None and ent.label_ in ACTOR_LABELS and k + 2 >= i and not (
+                        ent.label_ == "NATION" and self._role(doc, ent.start, _Trigger(0, 0, "", "", False, left=left))):
+                    actor = self._code(ent)  # "Italy's 1,258 troops", not "in Germany by 12,000"
             for k in range(end, noun):
                 ent = _ent_at(doc, k)
                 if ent is not None and ent.label_ in ACTOR_LABELS:
@@ -407,6 +412,9 @@ class Reader:
             before2 = " ".join(tok.lower_ for tok in doc[max(0, ent.start - 2):ent.start])
             if label in ("SITE", "NATION") and any(before2.endswith(p) for p in NOT_PLACE_BEFORE):
                 continue  # "near Constanta", "close to Russia's borders"
+            before3 = " ".join(tok.lower_ for tok in doc[max(t.left, ent.start - 3):ent.start])
+            if any(w in before3.split() for w in ("not", "instead")) or "rather than" in before3:
+                continue  # "from Germany, not from Poland"
             if label == "SITE":
                 places.append(Place(ent.ent_id_, "site", role or "in", ent.text, ent.start))
             elif label == "MISSION":
@@ -564,6 +572,11 @@ class Reader:
     def _modality(self, doc: Doc, t: _Trigger, cues: list[tuple[str, int, int]], attribution: list[str],
                   article: Article) -> str:
         before = [(kind, s, e) for kind, s, e in cues if t.left <= s and e <= t.start]
+        # "did not rule out", "neither confirm nor deny": a longer hedge swallows the denial words inside it
+        hedges = [(s, e) for kind, s, e in before if kind != "denial" and e - s > 1]
+        swallowed = [c for c in before if c[0] == "denial" and any(s <= c[1] and c[2] <= e for s, e in hedges)]
+        if swallowed:
+            return "speculation"  # a hedge over the whole statement ("did not rule out that ... will ...")
         if any(kind == "denial" for kind, _, _ in before):
             return "denial"
         ranked = [c for c in before if c[0] != "denial"]
@@ -631,9 +644,26 @@ class Reader:
 
 @spacy.Language.component("newline_sentences")
 def _newline_sentences(doc: Doc) -> Doc:
-    """A line break ends a sentence (headlines and list items have no full stop)."""
+    """A line break ends a sentence (headlines and list items have no full stop), except inside hard-wrapped
+    prose: a single line break after a long line that does not end a sentence, before a word in lower case or a
+    number ("... will withdraw\n3,000 troops")."""
+    line_start = 0
     for tok in doc[1:]:
-        if "\n" in doc[tok.i - 1].text or "\n" in doc[tok.i - 1].whitespace_:
+        prev = doc[tok.i - 1]
+        breaks = "\n" in prev.text or "\n" in prev.whitespace_
+        if not breaks:
+            continue
+        gap = prev.text + prev.whitespace_ if "\n" in prev.whitespace_ else prev.text
+        line_length = prev.idx + len(prev.text) - line_start
+        line_start = tok.idx
+        last = prev
+        while last.i > 0 and last.is_space:
+            last = doc[last.i - 1]
+        nxt = tok if not tok.is_space else (doc[tok.i + 1] if tok.i + 1 < len(doc) else tok)
+        wrapped = gap.count("\n") == 1 and line_length >= 50 and last.text not in (
+            ".", "!", "?", "\"", "”", "'", "’", ":") and not last.is_space and (
+            nxt.text[:1].islower() or nxt.text[:1].isdigit())  # a headline above a sentence is not a wrap
+        if not wrapped:
             tok.is_sent_start = True
     return doc
 

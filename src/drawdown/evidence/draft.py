@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from drawdown.data import Dataset
 from drawdown.errors import DrawdownError
 from drawdown.evidence.claims import Claim
-from drawdown.evidence.source import Article
+from drawdown.evidence.source import Article, plausible
 
 DEFAULT_YEARS = 2  # a withdrawal or deployment with no date in the article is drafted over two years
 HORIZON_YEARS = 4
@@ -31,8 +31,17 @@ class _Line:
     actions: list[str]  # YAML flow mappings (none for a comment-only entry)
 
 
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def _clean(value: str) -> str:
+    """Text from an article, a path or an option on one line: no line breaks of any kind (a newline in a file name
+    must not become a line of YAML), no control characters."""
+    return _UNSAFE.sub(" ", str(value))
+
+
 def _q(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(_clean(value), ensure_ascii=True)
 
 
 def _first_of_next_month(day: dt.date) -> dt.date:
@@ -68,7 +77,7 @@ def _who(claim: Claim, owners: set[str], nations: set[str]) -> str | None:
 def draft_scenario(items: list[tuple[Article, list[Claim]]], data: Dataset, *, name: str | None = None,
                    today: dt.date | None = None) -> str:
     today = today or dt.date.today()
-    dates = [a.date for a, _ in items if a.date]
+    dates = [a.date for a, _ in items if plausible(a.date)]
     start = _first_of_next_month(min(dates)) if dates else _first_of_next_month(today)
     horizon = dt.date(start.year + HORIZON_YEARS, 12, 31)
     default_by = dt.date(start.year + DEFAULT_YEARS, start.month, 1) - dt.timedelta(days=1)
@@ -78,15 +87,15 @@ def draft_scenario(items: list[tuple[Article, list[Claim]]], data: Dataset, *, n
     entries: list[_Line] = []
     for article, claims in items:
         for c in claims:
-            where = f"{article.path} chars {c.span[0]}-{c.span[1]}"
+            where = f"{_clean(article.path)} chars {c.span[0]}-{c.span[1]}"
             said = ", ".join(c.attribution) or "the article"
             summary = (f"{c.actor or 'someone'} {c.action}"
                        + (f" {c.troops:,} troops" if c.troops else "")
                        + (f" ({c.unit_type})" if c.unit_type else "")
                        + (f", {c.location}" if c.location else "")
                        + f"; {c.modality}; per {said}")
-            comment = f"{where}: {summary}"
-            actions, why = _action(c, owners, nations, unit_types, start, default_by, horizon)
+            comment = _clean(f"{where}: {summary}")
+            actions, why = _action(c, data, owners, nations, unit_types, start, default_by, horizon)
             entries.append(_Line(comment + (f" -- {why}" if why else ""), actions) if actions
                            else _Line(f"{comment} -- not drafted: {why}", []))
     header = _header(items, name, start, horizon, today)
@@ -102,15 +111,21 @@ def _by(claim: Claim, start: dt.date, default_by: dt.date) -> tuple[dt.date, str
     return default_by, f"no date in the article: by {default_by.isoformat()} assumed"
 
 
-def _action(c: Claim, owners: set[str], nations: set[str], unit_types: set[str], start: dt.date,
+def _action(c: Claim, data: Dataset, owners: set[str], nations: set[str], unit_types: set[str], start: dt.date,
             default_by: dt.date, horizon: dt.date) -> tuple[list[str], str | None]:
-    action, why = _one_action(c, owners, nations, unit_types, start, default_by, horizon)
+    action, why = _one_action(c, data, owners, nations, unit_types, start, default_by, horizon)
     if action is None:
         return [], why
     return (action if isinstance(action, list) else [action]), why
 
 
-def _one_action(c: Claim, owners: set[str], nations: set[str], unit_types: set[str], start: dt.date,
+def _present(data: Dataset, owner: str, country: str, day: dt.date) -> int:
+    forces = data.forces_on(day)
+    rows = forces[(forces["owner"] == owner) & (forces["country"] == country)]
+    return int(rows["personnel"].fillna(0).sum())
+
+
+def _one_action(c: Claim, data: Dataset, owners: set[str], nations: set[str], unit_types: set[str], start: dt.date,
                 default_by: dt.date, horizon: dt.date) -> tuple[str | list[str] | None, str | None]:
     if c.modality == "denial":
         return None, "a denial"
@@ -120,6 +135,18 @@ def _one_action(c: Claim, owners: set[str], nations: set[str], unit_types: set[s
     if c.action in ("withdraw", "reduce", "keep", "shift") and (who is None or c.actor not in owners):
         return None, f"{c.actor or 'no actor'} has no forces in the data to move"
     by, why = _by(c, start, default_by)
+    if c.action == "withdraw" and c.troops is not None:
+        # a counted withdrawal is a partial one: a ceiling of what is there less the count, in one nation
+        countries = c.countries
+        if len(countries) != 1 or c.sites or c.groups:
+            return None, f"a withdrawal of {c.troops:,} troops from several places: say how many leave each"
+        present = _present(data, c.actor or "", countries[0], start)
+        if present <= 0:
+            return None, f"the data has no {c.actor} forces in {countries[0]} on {start}"
+        ceiling = max(0, present - c.troops)
+        note = f"{c.troops:,} of {present:,} in the data leave: drafted as a ceiling of {ceiling:,}"
+        return (f"reduce: {{who: {who}, in: {countries[0]}, to: {ceiling}, start: {start}, by: {by}}}",
+                "; ".join(x for x in (note, why) if x))
     if c.action == "withdraw":
         sel = _selector(c, ("from", "in", "to"))
         if not sel:
@@ -128,8 +155,17 @@ def _one_action(c: Claim, owners: set[str], nations: set[str], unit_types: set[s
     if c.action == "reduce":
         countries = c.countries
         if c.troops is None or len(countries) != 1:
-            return None, "a reduction needs one nation and a figure to reduce to"
-        return f"reduce: {{who: {who}, in: {countries[0]}, to: {c.troops}, start: {start}, by: {by}}}", why
+            return None, "a reduction needs one nation and a figure"
+        if c.troops_role == "to":
+            return f"reduce: {{who: {who}, in: {countries[0]}, to: {c.troops}, start: {start}, by: {by}}}", why
+        # "cut 12,000 troops", "reduced by 12,000": an amount, so the ceiling is what is there less it
+        present = _present(data, c.actor or "", countries[0], start)
+        if present <= 0:
+            return None, f"the data has no {c.actor} forces in {countries[0]} on {start}"
+        ceiling = max(0, present - c.troops)
+        note = f"a cut of {c.troops:,} from {present:,} in the data: drafted as a ceiling of {ceiling:,}"
+        return (f"reduce: {{who: {who}, in: {countries[0]}, to: {ceiling}, start: {start}, by: {by}}}",
+                "; ".join(x for x in (note, why) if x))
     if c.action == "keep":
         sel = {k: v for k, v in _selector(c).items() if k in ("countries", "sites")}
         if not sel:
@@ -170,7 +206,7 @@ def _header(items: list[tuple[Article, list[Claim]]], name: str | None, start: d
             today: dt.date) -> list[str]:
     first = items[0][0] if items else None
     title = (first.title if first and first.title else "news claims")
-    slug = name or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40].strip("-") or "evidence-draft"
+    slug = re.sub(r"[^a-z0-9]+", "-", (name or title).lower()).strip("-")[:40].strip("-") or "evidence-draft"
     if not re.match(r"^[a-z0-9]", slug):
         slug = "evidence-" + slug
     lines = [f"# Drafted by `drawdown evidence to-scenario` on {today.isoformat()} from {len(items)} article(s).",
@@ -181,12 +217,12 @@ def _header(items: list[tuple[Article, list[Claim]]], name: str | None, start: d
              "provenance:"]
     for article, claims in items:
         note = f"drafted from {article.path} ({len(claims)} claims)"
-        if not article.date:
+        if not plausible(article.date):
             note += f"; no date in the article, {today.isoformat()} used"
         if not article.title:
             note += "; no title in the article"
         lines.append(f"  - {{outlet: {_q(article.outlet or 'unknown outlet')}, title: {_q(article.title or article.path)}, "
-                     f"date: {(article.date or today).isoformat()}, note: {_q(note)}}}")
+                     f"date: {(plausible(article.date) or today).isoformat()}, note: {_q(note)}}}")
     lines += [f"start: {start.isoformat()}", f"horizon: {horizon.isoformat()}", "step: quarter", "actions:"]
     return lines
 
@@ -218,18 +254,15 @@ def _validated(header: list[str], entries: list[_Line], data: Dataset) -> str:
             return text
         except DrawdownError as exc:
             lines = text.split("\n")
-            bad = None
-            for problem in exc.problems:
+            refused: dict[str, str] = {}
+            for problem in exc.problems:  # every action the compiler names goes in this pass
                 line = problem.location.line if problem.location else None
                 if line and 1 <= line <= len(lines) and lines[line - 1].lstrip().startswith("- "):
-                    bad = lines[line - 1].strip()[2:]
-                    message = str(problem.message)
-                    break
-            if bad is None:
+                    refused.setdefault(lines[line - 1].strip()[2:], str(problem.message))
+            if not refused:
                 raise
             for entry in entries:
-                if bad in entry.actions:
-                    entry.comment += f" -- not drafted: the scenario compiler refused `{bad}` ({message})"
-                    entry.actions = [a for a in entry.actions if a != bad]
-    raise DrawdownError.single("could not draft a valid scenario")  # pragma: no cover - loop always shrinks
-
+                for action in [a for a in entry.actions if a in refused]:
+                    entry.comment += f" -- not drafted: the scenario compiler refused `{action}` ({refused[action]})"
+                    entry.actions.remove(action)
+    raise DrawdownError.single("could not draft a valid scenario")  # pragma: no cover - each pass drops an action

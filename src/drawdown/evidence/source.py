@@ -148,12 +148,17 @@ def _fetch(url: str) -> bytes:  # pragma: no cover - needs network; never used i
 
 
 def _decode(raw: bytes, name: str) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte-order mark (Windows "Unicode" text)
+        try:
+            return _checked(raw.decode("utf-16"), name)
+        except UnicodeDecodeError:
+            raise EvidenceError.single("undecodable UTF-16 file", Location(name)) from None
     head = raw[:65536]
     if b"\x00" in head:
         raise EvidenceError.single("binary file (contains NUL bytes), not an article", Location(name),
                                    suggestion="pass a .txt or .html file")
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")  # a byte-order mark stays (one character, blanked later): offsets match the file
     except UnicodeDecodeError:
         from charset_normalizer import from_bytes
 
@@ -161,13 +166,19 @@ def _decode(raw: bytes, name: str) -> str:
         if best is None:
             raise EvidenceError.single("binary or undecodable file, not an article", Location(name)) from None
         text = str(best)
+    return _checked(text, name)
+
+
+def _checked(text: str, name: str) -> str:
     control = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if control > 0.01 * max(1, min(len(text), 65536)):
         raise EvidenceError.single("binary file (control characters), not an article", Location(name))
     if len(text) > MAX_CHARS and not _looks_like_html(text):
         raise EvidenceError.single(f"text of {len(text):,} characters; drawdown reads articles up to {MAX_CHARS:,}",
                                    Location(name))
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text and "\n" not in text:
+        text = text.replace("\r", "\n")  # old Mac line ends: same length, so offsets still hold
+    return text
 
 
 def _looks_like_html(text: str) -> bool:
@@ -221,7 +232,7 @@ def _from_html(html: str, name: str) -> Article:
     text = ""
     if doc is not None:
         text = doc.text or ""
-        meta = {"title": doc.title, "author": doc.author, "outlet": doc.sitename, "date": _iso_date(doc.date)}
+        meta = {"title": doc.title, "author": doc.author, "outlet": doc.sitename, "date": plausible(_iso_date(doc.date))}
     if not text.strip():
         stripper = _Stripper()
         stripper.feed(html[: MAX_CHARS * 5])
@@ -272,8 +283,19 @@ def _is_body(line: str) -> bool:
     return len(words) >= 25 or (len(words) >= 6 and line.rstrip().endswith((".", ".”", '."', "?”", ".'")))
 
 
-def _from_text(text: str, name: str) -> Article:
+def _wrapped(lines: list[tuple[int, int, str]], i: int) -> bool:
+    """The first line of hard-wrapped prose: long, no sentence end, and the next line goes on in lower case."""
+    line = lines[i][2].strip()
+    if len(line) < 40 or line.endswith((".", "!", "?", '"', "”", ":")) or i + 1 >= len(lines):
+        return False
+    nxt = lines[i + 1][2].strip()
+    return bool(nxt) and (nxt[0].islower() or nxt[0].isdigit())
+
+
+def _from_text(original: str, name: str) -> Article:
     ends, drops, outlets = _boilerplate()
+    # carriage returns and a byte-order mark become spaces (same length): spans stay offsets into the file
+    text = original.replace("\r", " ").replace("\ufeff", " ")
     lines = _lines(text)
     body = list(text)
     removed: list[str] = []
@@ -283,7 +305,7 @@ def _from_text(text: str, name: str) -> Article:
             if body[i] != "\n":
                 body[i] = " "
 
-    first_body = next((i for i, (_, _, line) in enumerate(lines) if _is_body(line)), None)
+    first_body = next((i for i, (_, _, line) in enumerate(lines) if _is_body(line) or _wrapped(lines, i)), None)
     header = lines[:first_body] if first_body is not None else lines  # no paragraph at all: nothing to read
     outlet = author = title = None
     date = None
@@ -336,8 +358,8 @@ def _from_text(text: str, name: str) -> Article:
     if not outlet:
         outlet = _domain(tail) or _domain(text[: lines[first_body][0]] if first_body else "")
     if date is None and first_body is not None:
-        date = _find_date(text[lines[first_body][0]: lines[first_body][1]][:300], dated_only=True)
-    return Article(id="", path=name, kind="text", text=text, body="".join(body), outlet=outlet, title=title,
+        date = _find_date(text[lines[first_body][0]: lines[first_body][1]][:300])
+    return Article(id="", path=name, kind="text", text=original, body="".join(body), outlet=outlet, title=title,
                    date=date, author=author, removed=removed)
 
 
@@ -355,8 +377,24 @@ _DATE_PATTERNS = [
 ]
 
 
-def _find_date(text: str, *, dated_only: bool = False) -> dt.date | None:
-    """A full date (day, month and year) in a header line: ISO, dd-mm-yyyy, 'February 8, 2022', '8 February 2022'."""
+EARLIEST_YEAR = 1945
+
+
+def plausible(day: dt.date | None) -> dt.date | None:
+    """A publication date drawdown can use: from 1945 to next year (else None)."""
+    if day is None or not (EARLIEST_YEAR <= day.year <= dt.date.today().year + 1):
+        return None
+    return day
+
+
+def _find_date(text: str) -> dt.date | None:
+    """A full date (day, month and year) in a header line: ISO, dd-mm-yyyy, 'February 8, 2022', '8 February 2022'
+    (European day-month order for numeric dates); dates outside 1945 to next year are ignored."""
+    found = _any_date(text)
+    return plausible(found)
+
+
+def _any_date(text: str) -> dt.date | None:
     for pattern, kind in _DATE_PATTERNS:
         for match in pattern.finditer(text):
             try:

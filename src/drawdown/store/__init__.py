@@ -312,6 +312,10 @@ class Store:
     def claims(self) -> pd.DataFrame:
         """Every stored claim with its article's outlet, title and date."""
         with self.connect(read_only=True) as con:
+            tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            if not {"claims", "articles"} <= tables:  # a store from before the evidence reader
+                return pd.DataFrame(columns=["outlet", "title", "date", "path", "article_id", "claim", "action",
+                                             "actor", "troops", "location", "modality", "check_status"])
             return con.execute(
                 "SELECT a.outlet, a.title, a.date, a.path, c.* FROM claims c JOIN articles a USING (article_id) "
                 "ORDER BY a.date NULLS LAST, a.article_id, c.claim").df()
