@@ -295,7 +295,7 @@ EVIDENCE_SETS = {
     "held-out (tuned)": (EVIDENCE / "heldout", {"heldout": EVIDENCE / "heldout"},
                          "written blind by another author; scored once, then used to improve the rules"),
     "blind": (EVIDENCE / "blind", {"blind": EVIDENCE / "blind"},
-              "written blind by another author after the rules were frozen; never used to change them"),
+              "written blind by another author after the rules were frozen; never used to change them (later changes came from a code review, and left its score unchanged)"),
 }
 
 
