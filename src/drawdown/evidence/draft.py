@@ -125,6 +125,18 @@ def _present(data: Dataset, owner: str, country: str, day: dt.date) -> int:
     return int(rows["personnel"].fillna(0).sum())
 
 
+def _ceiling(c: Claim, data: Dataset, who: str | None, country: str, start: dt.date, by: dt.date,
+             why: str | None, wording: str) -> tuple[str | None, str | None]:
+    """A number of troops leaving one nation as a `reduce` to what the data has there less that number."""
+    present = _present(data, c.actor or "", country, start)
+    if present <= 0:
+        return None, f"the data has no {c.actor} forces in {country} on {start}"
+    ceiling = max(0, present - int(c.troops or 0))
+    note = wording.format(n=f"{c.troops:,}", present=f"{present:,}") + f": drafted as a ceiling of {ceiling:,}"
+    return (f"reduce: {{who: {who}, in: {country}, to: {ceiling}, start: {start}, by: {by}}}",
+            "; ".join(x for x in (note, why) if x))
+
+
 def _one_action(c: Claim, data: Dataset, owners: set[str], nations: set[str], unit_types: set[str], start: dt.date,
                 default_by: dt.date, horizon: dt.date) -> tuple[str | list[str] | None, str | None]:
     if c.modality == "denial":
@@ -140,13 +152,7 @@ def _one_action(c: Claim, data: Dataset, owners: set[str], nations: set[str], un
         countries = c.countries
         if len(countries) != 1 or c.sites or c.groups:
             return None, f"a withdrawal of {c.troops:,} troops from several places: say how many leave each"
-        present = _present(data, c.actor or "", countries[0], start)
-        if present <= 0:
-            return None, f"the data has no {c.actor} forces in {countries[0]} on {start}"
-        ceiling = max(0, present - c.troops)
-        note = f"{c.troops:,} of {present:,} in the data leave: drafted as a ceiling of {ceiling:,}"
-        return (f"reduce: {{who: {who}, in: {countries[0]}, to: {ceiling}, start: {start}, by: {by}}}",
-                "; ".join(x for x in (note, why) if x))
+        return _ceiling(c, data, who, countries[0], start, by, why, "{n} of {present} in the data leave")
     if c.action == "withdraw":
         sel = _selector(c, ("from", "in", "to"))
         if not sel:
@@ -159,13 +165,7 @@ def _one_action(c: Claim, data: Dataset, owners: set[str], nations: set[str], un
         if c.troops_role == "to":
             return f"reduce: {{who: {who}, in: {countries[0]}, to: {c.troops}, start: {start}, by: {by}}}", why
         # "cut 12,000 troops", "reduced by 12,000": an amount, so the ceiling is what is there less it
-        present = _present(data, c.actor or "", countries[0], start)
-        if present <= 0:
-            return None, f"the data has no {c.actor} forces in {countries[0]} on {start}"
-        ceiling = max(0, present - c.troops)
-        note = f"a cut of {c.troops:,} from {present:,} in the data: drafted as a ceiling of {ceiling:,}"
-        return (f"reduce: {{who: {who}, in: {countries[0]}, to: {ceiling}, start: {start}, by: {by}}}",
-                "; ".join(x for x in (note, why) if x))
+        return _ceiling(c, data, who, countries[0], start, by, why, "a cut of {n} from {present} in the data")
     if c.action == "keep":
         sel = {k: v for k, v in _selector(c).items() if k in ("countries", "sites")}
         if not sel:
