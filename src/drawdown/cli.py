@@ -877,11 +877,11 @@ def _evidence(targets: list[str], *, check: bool, store_path: Path | None, no_st
     from drawdown.runner import run_evidence
 
     data = load_dataset(data_dir)
-    total = sum(len(article_paths(t)) for t in targets)
+    paths = [p for t in targets for p in article_paths(t)]  # folders walked once, here, for the progress total
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True, disable=total < 3) as progress:
-        task = progress.add_task("reading articles", total=total)
-        results, document = run_evidence(targets, data, check=check, store=None if no_store else Store(store_path),
+                  console=err, transient=True, disable=len(paths) < 3) as progress:
+        task = progress.add_task("reading articles", total=len(paths))
+        results, document = run_evidence(paths, data, check=check, store=None if no_store else Store(store_path),
                                          outlet=outlet, date=_date_option(date),
                                          progress=lambda _: progress.advance(task))
     return data, results, document

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-import pandas as pd
 
 from drawdown.data import BASELINE_DATE, Dataset
 from drawdown.evidence.claims import Claim
@@ -125,9 +124,6 @@ def check_claim(claim: Claim, data: Dataset, date: dt.date | None) -> Verdict:
     return Verdict("conflicts", f"the data has no {claim.actor} forces in {where} {when}", 0.0, sources, as_of)
 
 
-def check_claims(pairs: list[tuple[Claim, dt.date | None]], data: Dataset) -> list[Verdict]:
-    return [check_claim(claim, data, date) for claim, date in pairs]
-
 
 # ------------------------------------------------------------------------------------------------ claim vs claim
 
@@ -189,7 +185,3 @@ def compare(claims: list[Claim], data: Dataset) -> list[dict[str, Any]]:
                           "a": {"article": a.article, "claim": a.index, "span": list(a.span)},
                           "b": {"article": b.article, "claim": b.index, "span": list(b.span)}})
     return relations
-
-
-def claims_frame(claims: list[Claim]) -> pd.DataFrame:
-    return pd.DataFrame([c.to_dict() for c in claims])

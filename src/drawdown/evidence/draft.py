@@ -68,7 +68,7 @@ def _flow(sel: dict[str, list[str]]) -> str:
     return "{" + ", ".join(f"{k}: [{', '.join(v)}]" for k, v in sel.items()) + "}"
 
 
-def _who(claim: Claim, owners: set[str], nations: set[str]) -> str | None:
+def _who(claim: Claim, nations: set[str]) -> str | None:
     if claim.actor == "EUROPE":
         return "{groups: [nato_europe]}"
     return claim.actor if claim.actor in nations else None
@@ -95,7 +95,7 @@ def draft_scenario(items: list[tuple[Article, list[Claim]]], data: Dataset, *, n
                        + (f", {c.location}" if c.location else "")
                        + f"; {c.modality}; per {said}")
             comment = _clean(f"{where}: {summary}")
-            actions, why = _action(c, data, owners, nations, unit_types, start, default_by, horizon)
+            actions, why = _action(c, data, owners, nations, unit_types, start, default_by)
             entries.append(_Line(comment + (f" -- {why}" if why else ""), actions) if actions
                            else _Line(f"{comment} -- not drafted: {why}", []))
     header = _header(items, name, start, horizon, today)
@@ -112,8 +112,8 @@ def _by(claim: Claim, start: dt.date, default_by: dt.date) -> tuple[dt.date, str
 
 
 def _action(c: Claim, data: Dataset, owners: set[str], nations: set[str], unit_types: set[str], start: dt.date,
-            default_by: dt.date, horizon: dt.date) -> tuple[list[str], str | None]:
-    action, why = _one_action(c, data, owners, nations, unit_types, start, default_by, horizon)
+            default_by: dt.date) -> tuple[list[str], str | None]:
+    action, why = _one_action(c, data, owners, nations, unit_types, start, default_by)
     if action is None:
         return [], why
     return (action if isinstance(action, list) else [action]), why
@@ -138,10 +138,10 @@ def _ceiling(c: Claim, data: Dataset, who: str | None, country: str, start: dt.d
 
 
 def _one_action(c: Claim, data: Dataset, owners: set[str], nations: set[str], unit_types: set[str], start: dt.date,
-                default_by: dt.date, horizon: dt.date) -> tuple[str | list[str] | None, str | None]:
+                default_by: dt.date) -> tuple[str | list[str] | None, str | None]:
     if c.modality == "denial":
         return None, "a denial"
-    who = _who(c, owners, nations)
+    who = _who(c, nations)
     if c.action == "station":
         return None, "forces already there (see `drawdown evidence check`)"
     if c.action in ("withdraw", "reduce", "keep", "shift") and (who is None or c.actor not in owners):

@@ -11,7 +11,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from ruamel.yaml import YAML
 
 from drawdown.data import Dataset
@@ -184,15 +183,3 @@ def build_gazetteer(data: Dataset, lexicon: dict[str, Any] | None = None) -> Gaz
                                suggestion="the lexicon names codes that the data does not have")
     return g
 
-
-def officials_on(data: Dataset, date: Any) -> pd.DataFrame:
-    """Officials in office on a date (all of them when the date is unknown)."""
-    if "officials" not in data.tables:
-        return pd.DataFrame()
-    frame = data.tables["officials"]
-    if date is None:
-        return frame
-    ts = pd.Timestamp(date)
-    start = pd.to_datetime(frame["valid_from"], errors="coerce")
-    end = pd.to_datetime(frame["valid_to"], errors="coerce")
-    return frame[(start.isna() | (start <= ts)) & (end.isna() | (end >= ts))]

@@ -128,7 +128,8 @@ def _read_file(path: Path) -> bytes:
     if not path.is_file():
         raise EvidenceError.single("not a regular file", Location(str(path)))
     if size > MAX_BYTES:
-        raise EvidenceError.single(f"file is {size / 1e6:.1f} MB; drawdown reads articles up to {MAX_BYTES / 1e6:.0f} MB",
+        raise EvidenceError.single(f"file is {size:,} bytes; drawdown reads articles up to {MAX_BYTES:,} bytes "
+                                   f"({MAX_BYTES / 1e6:g} MB)",
                                    Location(str(path)), suggestion="save the article text alone and pass that")
     with path.open("rb") as handle:
         return handle.read(MAX_BYTES + 1)
